@@ -1,0 +1,26 @@
+# Two entry points a newcomer needs: `make run` (the main job) and `make test`.
+# Both set up .venv first. torch is installed alone and pinned, from the CPU
+# build, before anything else, so nothing can pull a CUDA build of torch.
+PY := .venv/bin/python
+# Elsewhere, a CPU-only user adds: TORCH_ARGS="--index-url https://download.pytorch.org/whl/cpu"
+TORCH_ARGS ?=
+
+.venv/installed: pyproject.toml constraints.txt
+	python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0 $(TORCH_ARGS)
+	$(PY) -m pip install -q -c constraints.txt -e ".[test]"
+	touch $@
+
+setup: .venv/installed
+
+run: setup
+	$(PY) -m harness run --backend lightning-adjoint
+
+check: setup
+	$(PY) -m harness check
+
+test: setup
+	$(PY) -m pytest -q
+
+.PHONY: setup run check test

@@ -1,0 +1,154 @@
+"""Registries: backend and circuit names -> what builds them.
+
+Backend modules are imported only when a backend is built, so listing the
+backends stays quick and a framework that is not installed disables its own
+backends, not the tool.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from dataclasses import dataclass
+from typing import Callable
+
+from . import circuit as _c
+from .errors import UserError
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    name: str
+    module: str                    # module with build(circuit, weights, shots=, threads=)
+    framework: str
+    simulator: str
+    diff_method: str
+    shots: bool                    # can it sample shots?
+    requires: tuple[str, ...]      # importable top-level packages it needs
+    summary: str
+
+    def missing(self) -> list[str]:
+        return [pkg for pkg in self.requires if importlib.util.find_spec(pkg) is None]
+
+    @property
+    def available(self) -> bool:
+        return not self.missing()
+
+
+_QISKIT = ("qiskit", "qiskit_aer")
+_PENNYLANE = ("pennylane",)
+_LIGHTNING = ("pennylane", "pennylane_lightning")
+
+BACKENDS: dict[str, BackendSpec] = {s.name: s for s in [
+    BackendSpec("qiskit-shift", "backends.qiskit_shift", "qiskit", "aer", "parameter-shift", True,
+                _QISKIT, "Aer + our batched parameter-shift autograd function"),
+    BackendSpec("qiskit-ml", "backends.qiskit_ml", "qiskit-machine-learning", "aer", "parameter-shift", True,
+                _QISKIT + ("qiskit_machine_learning",), "EstimatorQNN + TorchConnector, as its tutorial"),
+    BackendSpec("default-backprop", "backends.pennylane_default", "pennylane", "default.qubit", "backprop",
+                False, _PENNYLANE, "TorchLayer on default.qubit, backprop"),
+    BackendSpec("default-adjoint", "backends.pennylane_default", "pennylane", "default.qubit", "adjoint",
+                False, _PENNYLANE, "TorchLayer on default.qubit, adjoint"),
+    BackendSpec("default-shift", "backends.pennylane_default", "pennylane", "default.qubit", "parameter-shift",
+                True, _PENNYLANE, "TorchLayer on default.qubit, parameter-shift"),
+    BackendSpec("lightning-adjoint", "backends.pennylane_lightning", "pennylane", "lightning.qubit", "adjoint",
+                False, _LIGHTNING, "TorchLayer on lightning.qubit, adjoint"),
+    BackendSpec("lightning-shift", "backends.pennylane_lightning", "pennylane", "lightning.qubit",
+                "parameter-shift", True, _LIGHTNING, "TorchLayer on lightning.qubit, parameter-shift"),
+    BackendSpec("torch", "backends.torch_statevector", "torch", "torch statevector", "autograd", False,
+                (), "plain torch batched statevector: the reference"),
+    BackendSpec("classical", "backends.classical", "torch", "none", "autograd", False,
+                (), "classical twin: Linear + tanh, no circuit"),
+]}
+
+
+def backend_spec(name: str) -> BackendSpec:
+    try:
+        return BACKENDS[name]
+    except KeyError:
+        raise UserError(f"unknown backend '{name}'; valid: {', '.join(BACKENDS)}") from None
+
+
+def shot_backends() -> list[str]:
+    return [n for n, s in BACKENDS.items() if s.shots]
+
+
+def check_shots(shots) -> int | None:
+    """None means exact; otherwise a positive integer number of shots."""
+    if shots is None:
+        return None
+    if isinstance(shots, str):
+        text = shots.strip()
+        if text.lower() in ("", "none", "exact"):
+            return None
+        try:
+            shots = int(text)
+        except ValueError:
+            raise UserError(f"shots must be a positive integer (or omitted for exact); received '{text}'") from None
+    if isinstance(shots, bool) or not isinstance(shots, int) or shots < 1:
+        raise UserError(f"shots must be a positive integer (or omitted for exact); received {shots!r}")
+    return shots
+
+
+def build_layer(name: str, circuit: _c.Circuit, weights, *, shots=None, threads: int | None = None):
+    """Build backend ``name``'s layer for ``circuit`` starting from ``weights``."""
+    spec = backend_spec(name)
+    shots = check_shots(shots)
+    if shots is not None and not spec.shots:
+        why = {"backprop": "backprop differentiates the exact statevector",
+               "adjoint": "adjoint differentiation needs the exact statevector",
+               "autograd": "it computes exact values only"}[spec.diff_method]
+        raise UserError(f"backend '{name}' cannot sample shots ({why}); "
+                        f"backends with shots: {', '.join(shot_backends())}")
+    missing = spec.missing()
+    if missing:
+        raise UserError(f"backend '{name}' is not available here: missing {', '.join(missing)} "
+                        f"(pip install the project to get it)")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise UserError(f"threads must be a positive integer; received {threads!r}")
+    module = importlib.import_module(spec.module)
+    from .layer import check_weights
+    layer = module.build(circuit, check_weights(circuit, weights), spec=spec, shots=shots, threads=threads)
+    layer.backend_name = name
+    return layer
+
+
+# --- circuits ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CircuitSpec:
+    name: str
+    factory: Callable[..., _c.Circuit]
+    sizable: bool                  # takes qubits and layers
+    summary: str
+
+
+CIRCUITS: dict[str, CircuitSpec] = {s.name: s for s in [
+    CircuitSpec("textbook", _c.textbook, False, "1 qubit: H, RY(x0); output P(|1>)"),
+    CircuitSpec("moons", _c.moons, False, "2 qubits: H, RZ(2x) each, CNOT, RY(w) each; <Z0>, <Z1>"),
+    CircuitSpec("tutorial", _c.tutorial, False, "2 qubits: ZZ feature map (reps 2) + RealAmplitudes (reps 1); <Z0Z1>"),
+    CircuitSpec("entangler", _c.entangler, True, "n qubits, L layers: RX(x), L x [RY(w), CNOT ring]; <Z_i>"),
+]}
+
+DEFAULT_QUBITS, DEFAULT_LAYERS = 4, 2
+MAX_QUBITS = 30
+
+
+def make_circuit(name: str, qubits: int | None = None, layers: int | None = None) -> _c.Circuit:
+    try:
+        spec = CIRCUITS[name]
+    except KeyError:
+        raise UserError(f"unknown circuit '{name}'; valid: {', '.join(CIRCUITS)}") from None
+    for label, value in (("qubits", qubits), ("layers", layers)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise UserError(f"{label} must be an integer of at least 1; received {value!r}")
+    if qubits is not None and qubits > MAX_QUBITS:
+        raise UserError(f"qubits must be at most {MAX_QUBITS}; received {qubits}")
+    if not spec.sizable:
+        if qubits is not None or layers is not None:
+            fixed = spec.factory()
+            if qubits not in (None, fixed.n_qubits) or layers not in (None, 1):
+                raise UserError(f"circuit '{name}' has a fixed size ({fixed.n_qubits} qubits); "
+                                f"qubits and layers apply to: "
+                                f"{', '.join(n for n, s in CIRCUITS.items() if s.sizable)}")
+            return fixed
+        return spec.factory()
+    return spec.factory(qubits or DEFAULT_QUBITS, layers or DEFAULT_LAYERS)
