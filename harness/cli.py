@@ -55,7 +55,56 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shots", type=_shots, help="sample this many shots (default: exact)")
     p.add_argument("--threads", type=_int("threads"), help="thread budget for torch and the simulators")
     p.add_argument("--tolerance", type=float, default=1e-5, help="exact-mode bound on |difference| (1e-5)")
+    p = sub.add_parser("run", help="train one task on one backend in a fresh process and record the result")
+    _run_options(p)
     return parser
+
+
+def _digits(text: str) -> tuple[int, int]:
+    parts = [t.strip() for t in text.split(",")]
+    try:
+        digits = tuple(int(t) for t in parts)
+    except ValueError:
+        digits = ()
+    if len(digits) != 2 or digits[0] == digits[1] or not all(0 <= d <= 9 for d in digits):
+        raise argparse.ArgumentTypeError(f"digits must be two different digits 0-9 such as 3,7; received '{text}'")
+    return digits
+
+
+def _positive_float(label):
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{label} must be a positive number; received '{text}'")
+        return value
+    return parse
+
+
+def _run_options(p, single=True):
+    from .tasks import TASKS
+    if single:
+        p.add_argument("--backend", default="torch", help="backend name (see 'list'; default torch)")
+        p.add_argument("--task", default="moons", help=f"one of {', '.join(TASKS)} (default moons)")
+        p.add_argument("--seed", type=_int("seed", 0), default=0)
+        p.add_argument("--qubits", type=_int("qubits"), help="entangler qubits (task scaling)")
+        p.add_argument("--layers", type=_int("layers"), help="entangler layers (task scaling)")
+        p.add_argument("--batch-size", type=_int("batch size"), help="override the task's batch size")
+    p.add_argument("--circuit", help="swap the task's circuit (mnist tasks: textbook or tutorial)")
+    p.add_argument("--digits", type=_digits, help="MNIST digit pair, e.g. 3,7")
+    p.add_argument("--shots", type=_shots, help="sample this many shots (default: exact)")
+    p.add_argument("--threads", type=_int("threads"), help="thread budget (default: every core)")
+    p.add_argument("--timeout", type=_positive_float("timeout"), help="seconds before a run is killed")
+    p.add_argument("--epochs", type=_int("epochs"), help="override the task's epochs")
+    p.add_argument("--lr", type=_positive_float("lr"), help="override the task's learning rate")
+    p.add_argument("--train-size", type=_int("train size"), help="training samples (per class for MNIST)")
+    p.add_argument("--test-size", type=_int("test size"), help="test samples (per class for MNIST)")
+    p.add_argument("--data-dir", help="folder with MNIST IDX files (or set HARNESS_MNIST_DIR)")
+    p.add_argument("--results", default="results", help="results folder (default results/)")
+    if single:
+        p.add_argument("--json", action="store_true", help="print the result row as one JSON object on stdout")
 
 
 def main(argv=None) -> int:
@@ -84,4 +133,19 @@ def _dispatch(args) -> int:
         report = run_check(cfg)
         print(format_report(report))
         return 0 if report.ok else 1
+    if args.command == "run":
+        import json
+
+        from .config import RunConfig
+        from .runner import run_config, summary
+        cfg = RunConfig(task=args.task, backend=args.backend, circuit=args.circuit, qubits=args.qubits,
+                        layers=args.layers, digits=args.digits, seed=args.seed, shots=args.shots,
+                        threads=args.threads, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                        train_size=args.train_size, test_size=args.test_size, data_dir=args.data_dir,
+                        timeout_s=args.timeout)
+        row = run_config(cfg, results_dir=args.results)
+        print(summary(row), file=sys.stderr)
+        if args.json:
+            print(json.dumps(row))
+        return 0 if row["status"] == "ok" else 1
     raise AssertionError(args.command)

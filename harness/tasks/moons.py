@@ -1,0 +1,36 @@
+"""The PennyLane forum's make_moons model (seeds/003), configured as there.
+
+Linear(2,10)-ReLU-Linear(10,2)-Tanh, the 2-qubit `moons` circuit, then the same
+classical block again; one-hot targets, L1 loss, SGD.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..datasets.moons import load_moons
+
+
+def load_data(cfg):
+    return load_moons(train_size=cfg.train_size, test_size=cfg.test_size, noise=0.1, seed=cfg.seed)
+
+
+def _block():
+    return nn.Sequential(nn.Linear(2, 10), nn.ReLU(), nn.Linear(10, 2), nn.Tanh())
+
+
+def build_model(cfg, circuit, quantum_layer):
+    return nn.Sequential(_block(), quantum_layer, _block())
+
+
+def loss(output, y):
+    one_hot = torch.nn.functional.one_hot(y, 2).to(output.dtype)
+    return nn.functional.l1_loss(output, one_hot)
+
+
+def predict(output):
+    return output.argmax(dim=1)
+
+
+def optimizer(params, lr):
+    return torch.optim.SGD(params, lr=lr)

@@ -1,0 +1,161 @@
+"""The training loop and its measurements, run inside the child process.
+
+The loop never knows which backend it holds. Time inside the quantum layer is
+measured apart from the classical layers: forward by timing the call, backward
+by two autograd markers around the layer (the gradient reaches the layer's
+output when its backward starts and its input when it ends).
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+
+import torch
+from torch import nn
+
+from backends import build_layer, make_circuit
+
+from . import probe
+from .tasks import task_spec
+from .weights import initial_weights
+
+
+class _Mark(torch.autograd.Function):
+    """Identity whose backward records the time when the gradient passes."""
+
+    @staticmethod
+    def forward(ctx, x, clock, key):
+        ctx.clock, ctx.key = clock, key
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        ctx.clock[ctx.key] = time.perf_counter()
+        return grad, None, None
+
+
+class TimedLayer(nn.Module):
+    """Wraps the quantum layer and accumulates its forward and backward seconds."""
+
+    def __init__(self, layer: nn.Module):
+        super().__init__()
+        self.layer = layer
+        self.forward_s = 0.0
+        self.backward_s = 0.0
+        self._clock: dict[str, float] = {}
+
+    def forward(self, x):
+        if torch.is_grad_enabled():
+            x = _Mark.apply(x, self._clock, "end") if x.requires_grad else x
+        start = time.perf_counter()
+        out = self.layer(x)
+        self.forward_s += time.perf_counter() - start
+        if torch.is_grad_enabled() and out.requires_grad:
+            out = _Mark.apply(out, self._clock, "start")
+        return out
+
+    def collect_backward(self):
+        """Call after loss.backward(): adds this step's backward span."""
+        if "start" in self._clock and "end" in self._clock:
+            self.backward_s += max(0.0, self._clock["end"] - self._clock["start"])
+        self._clock.clear()
+
+
+def _accuracy(task, model, X, y, batch=256) -> float:
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for i in range(0, len(X), batch):
+            correct += int((task.predict(model(X[i:i + batch])) == y[i:i + batch]).sum())
+    model.train()
+    return correct / len(X)
+
+
+def _progress(msg: str):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def train(cfg, setup_started: float, progress=_progress) -> dict:
+    """Train ``cfg`` (a resolved RunConfig) here and return the measured figures."""
+    spec = task_spec(cfg.task)
+    task = spec.impl()
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    (X_train, y_train), (X_test, y_test) = task.load_data(cfg)
+    circuit = make_circuit(cfg.circuit, cfg.qubits, cfg.layers)
+    # classical layers first, from the seeded global generator, so every backend gets the same ones
+    torch.manual_seed(cfg.seed)
+    placeholder = nn.Identity()
+    model = task.build_model(cfg, circuit, placeholder)
+    layer = build_layer(cfg.backend, circuit, initial_weights(circuit, cfg.seed), shots=cfg.shots,
+                        threads=cfg.threads)
+    timed = TimedLayer(layer)
+    _swap(model, placeholder, timed)
+    optimizer = task.optimizer(model.parameters(), cfg.lr)
+    shuffle = torch.Generator().manual_seed(cfg.seed + 1)
+    setup_s = time.perf_counter() - setup_started
+
+    n = len(X_train)
+    steps_per_epoch = n // cfg.batch_size
+    if steps_per_epoch == 0:
+        from backends import UserError
+        raise UserError(f"batch size {cfg.batch_size} is larger than the {n} training samples")
+    step_s, epoch_s, loss_per_epoch = [], [], []
+    cpu0, wall0 = probe.cpu_seconds(), time.perf_counter()
+    for epoch in range(cfg.epochs):
+        t_epoch = time.perf_counter()
+        order = torch.randperm(n, generator=shuffle)
+        running = 0.0
+        for b in range(steps_per_epoch):       # drop_last, as the moons source does
+            idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+            t = time.perf_counter()
+            optimizer.zero_grad()
+            loss = task.loss(model(X_train[idx]), y_train[idx])
+            loss.backward()
+            optimizer.step()
+            timed.collect_backward()
+            step_s.append(time.perf_counter() - t)
+            running += loss.item()
+        epoch_s.append(time.perf_counter() - t_epoch)
+        loss_per_epoch.append(running / steps_per_epoch)
+        progress(f"epoch {epoch + 1}/{cfg.epochs}  loss {loss_per_epoch[-1]:.4f}  "
+                 f"elapsed {time.perf_counter() - wall0:.1f}s")
+    train_s = time.perf_counter() - wall0
+    train_cpu_s = probe.cpu_seconds() - cpu0
+
+    t = time.perf_counter()
+    train_acc = _accuracy(task, model, X_train, y_train)
+    test_acc = _accuracy(task, model, X_test, y_test)
+    eval_s = time.perf_counter() - t
+    steady = step_s[1:] or step_s
+    return {
+        "setup_s": setup_s,
+        "train_s": train_s,
+        "first_step_s": step_s[0],
+        "steady_step_s": statistics.median(steady),
+        "steps": len(step_s),
+        "epoch_s": epoch_s,
+        "quantum_forward_s": timed.forward_s,
+        "quantum_backward_s": timed.backward_s,
+        "eval_s": eval_s,
+        "train_cpu_s": train_cpu_s,
+        "effective_cores": train_cpu_s / train_s if train_s > 0 else None,
+        "circuit_executions": layer.circuit_executions or None,
+        "simulator_calls": sum(layer.simulator_calls.values()) or None,
+        "train_accuracy": train_acc,
+        "test_accuracy": test_acc,
+        "final_loss": loss_per_epoch[-1],
+        "loss_per_epoch": loss_per_epoch,
+        "n_train": n,
+        "n_test": len(X_test),
+    }
+
+
+def _swap(model: nn.Module, old: nn.Module, new: nn.Module) -> None:
+    for parent in model.modules():
+        for name, child in parent.named_children():
+            if child is old:
+                setattr(parent, name, new)
+                return
+    raise AssertionError("the task's model does not contain the quantum layer it was given")

@@ -1,0 +1,130 @@
+"""Runs: real child processes, the append-only store, determinism, nothing lost."""
+import json
+import math
+
+import pytest
+
+from backends import BACKENDS, UserError
+from harness.config import RunConfig
+from harness.runner import run_config
+from harness.store import read_frame, read_rows, store_path
+from harness.train import train
+
+FIELDS = ["task", "backend", "circuit", "seed", "shots", "threads", "epochs", "batch_size", "lr",
+          "setup_s", "train_s", "first_step_s", "steady_step_s", "epoch_s", "quantum_forward_s",
+          "quantum_backward_s", "eval_s", "cpu_s", "effective_cores", "peak_rss_mb", "peak_threads",
+          "peak_children", "train_accuracy", "test_accuracy", "final_loss", "loss_per_epoch", "versions",
+          "machine", "thread_env", "git_commit", "timestamp", "status", "schema_version"]
+
+
+def test_run_in_a_child_records_a_full_row_and_prints_json(run_cli, tmp_path):
+    result = run_cli("run", "--backend", "torch", "--epochs", "2", "--results", str(tmp_path), "--json",
+                     "--threads", "1")
+    assert result.returncode == 0, result.stderr
+    row = json.loads(result.stdout)
+    assert [f for f in FIELDS if f not in row] == []
+    assert row["status"] == "ok" and row["task"] == "moons" and row["epochs"] == 2
+    assert len(row["loss_per_epoch"]) == 2 and len(row["epoch_s"]) == 2
+    assert row["steps"] == 2 * (200 // 5)
+    assert 0 < row["quantum_forward_s"] + row["quantum_backward_s"] < row["train_s"]
+    assert row["peak_rss_mb"] > 50 and row["cpu_s"] > 0 and row["peak_threads"] >= 1
+    assert row["thread_env"]["OMP_NUM_THREADS"] == "1"
+    assert row["versions"]["torch"].startswith("2.")
+    assert "epoch 2/2" in result.stderr and "accuracy train" in result.stderr
+    stored = read_rows(tmp_path).rows
+    assert stored == [row]
+    frame = read_frame(tmp_path)
+    assert frame.loc[0, "versions.torch"] == row["versions"]["torch"]
+
+
+def test_same_seed_gives_the_same_loss_curve_in_fresh_processes(tmp_path):
+    cfg = RunConfig(task="moons", backend="default-backprop", seed=3, epochs=2, train_size=60)
+    a, b = run_config(cfg, tmp_path, echo=None), run_config(cfg, tmp_path, echo=None)
+    c = run_config(RunConfig(task="moons", backend="default-backprop", seed=4, epochs=2, train_size=60),
+                   tmp_path, echo=None)
+    assert a["status"] == b["status"] == "ok"
+    assert a["loss_per_epoch"] == b["loss_per_epoch"]
+    assert a["loss_per_epoch"] != c["loss_per_epoch"]
+
+
+EXACT = [n for n in BACKENDS if n != "classical"]
+
+
+def test_every_exact_backend_starts_equal_on_moons():
+    """Same seed -> same classical layers, same circuit weights, same data: first-epoch losses agree."""
+    losses = {}
+    for name in EXACT:
+        cfg = RunConfig(task="moons", backend=name, seed=0, epochs=1, train_size=40, test_size=10,
+                        threads=1).resolve()
+        losses[name] = train(cfg, setup_started=0.0, progress=lambda msg: None)["loss_per_epoch"][0]
+    ref = losses["torch"]
+    assert all(math.isclose(v, ref, abs_tol=1e-4) for v in losses.values()), losses
+
+
+def test_a_timeout_leaves_a_timeout_row_and_earlier_rows_intact(tmp_path):
+    first = run_config(RunConfig(task="moons", backend="torch", epochs=1), tmp_path, echo=None)
+    before = store_path(tmp_path).read_bytes()
+    slow = run_config(RunConfig(task="mnist01", backend="qiskit-ml", timeout_s=8.0), tmp_path, echo=None)
+    assert first["status"] == "ok"
+    assert slow["status"] == "timeout" and "timed out after 8 s" in slow["error"]
+    assert slow["run_wall_s"] < 30
+    after = store_path(tmp_path).read_bytes()
+    assert after.startswith(before)
+    assert [r["status"] for r in read_rows(tmp_path).rows] == ["ok", "timeout"]
+
+
+def test_a_failing_child_becomes_a_failed_row_with_its_error(tmp_path, monkeypatch):
+    bad = tmp_path / "mnist"
+    bad.mkdir()
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                 "t10k-labels-idx1-ubyte"):
+        (bad / name).write_bytes(b"\x00\x00\x08\x03garbage")
+    row = run_config(RunConfig(task="mnist01", backend="torch", epochs=1, data_dir=str(bad)),
+                     tmp_path / "res", echo=None)
+    assert row["status"] == "failed" and row["returncode"] == 2
+    assert "error:" in row["error"] and "train-images-idx3-ubyte" in row["error"]
+    assert read_rows(tmp_path / "res").rows[0]["status"] == "failed"
+
+
+def test_corrupt_and_foreign_lines_are_reported_and_skipped_never_rewritten(tmp_path, capsys):
+    store = store_path(tmp_path)
+    garbage = b'{"schema_version": 1, "status": "ok"\n{"hello": "world"}\nnot json at all\n{"schema_version": 1, "tor'
+    store.write_bytes(garbage)                 # the last line is torn: no newline
+    row = run_config(RunConfig(task="moons", backend="classical", epochs=1), tmp_path, echo=None)
+    data = store.read_bytes()
+    assert data.startswith(garbage + b"\n")    # untouched, and the new row starts on its own line
+    read = read_rows(tmp_path, warn=True)
+    assert [r["run_id"] for r in read.rows] == [row["run_id"]]
+    assert len(read.problems) == 4
+    assert "runs.jsonl:2: not a harness row of schema 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("circuit,batch", [("textbook", 1), ("textbook", 4), ("tutorial", 3)])
+def test_mnist_model_keeps_the_batch_dimension(circuit, batch):
+    cfg = RunConfig(task="mnist37", backend="torch", circuit=circuit, epochs=1, batch_size=batch,
+                    train_size=6, test_size=3, threads=1).resolve()
+    figures = train(cfg, 0.0, progress=lambda msg: None)
+    assert figures["steps"] == 12 // batch and figures["n_test"] == 6
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(task="nope"), "unknown task 'nope'; valid: moons, mnist01, mnist37, scaling"),
+    (dict(task="moons", circuit="tutorial"), "task 'moons' runs circuits moons; received 'tutorial'"),
+    (dict(task="moons", qubits=4), "--qubits and --layers size the entangler circuit"),
+    (dict(task="moons", digits=(3, 7)), "--digits applies to the MNIST tasks"),
+    (dict(task="mnist01", digits=(3, 3)), "digits must be two different digits 0-9"),
+    (dict(task="moons", backend="default-adjoint", shots=100), "backend 'default-adjoint' cannot sample shots"),
+    (dict(task="moons", batch_size=500), "batch size 500 is larger than the 200 training samples"),
+    (dict(task="mnist01", data_dir="/nonexistent"), "data dir '/nonexistent' is not a folder"),
+])
+def test_bad_run_configs_are_refused_before_any_child_starts(kwargs, message):
+    with pytest.raises(UserError) as err:
+        RunConfig(**kwargs).resolve()
+    assert message in str(err.value)
+
+
+def test_run_command_bad_input_is_one_line(run_cli, tmp_path):
+    result = run_cli("run", "--backend", "nope", "--results", str(tmp_path))
+    assert result.returncode == 2 and result.stderr.startswith("error: unknown backend 'nope'")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not store_path(tmp_path).exists()
