@@ -57,7 +57,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tolerance", type=float, default=1e-5, help="exact-mode bound on |difference| (1e-5)")
     p = sub.add_parser("run", help="train one task on one backend in a fresh process and record the result")
     _run_options(p)
+    p = sub.add_parser("sweep", help="run a grid of configurations, one fresh process at a time; resumable")
+    p.add_argument("--backends", type=_names, default=("all",), help="comma-separated, or 'all' (default)")
+    p.add_argument("--tasks", type=_names, default=("moons",), help="comma-separated, or 'all' (default moons)")
+    p.add_argument("--seeds", type=_int_list("seeds", 0), default=(0,), help="comma-separated (default 0)")
+    p.add_argument("--qubits", type=_int_list("qubits"), default=(), help="scaling task: e.g. 2,4,6,8")
+    p.add_argument("--layers", type=_int_list("layers"), default=(), help="scaling task: e.g. 1,3")
+    p.add_argument("--batch-sizes", type=_int_list("batch sizes"), default=(), help="e.g. 16 (default: task's)")
+    p.add_argument("--force", action="store_true", help="re-run configurations already stored as ok")
+    _run_options(p, single=False)
+
+    p = sub.add_parser("report", help="tables, crossovers, advice and plots from the results store")
+    p.add_argument("--results", default="results", help="results folder to read (default results/)")
+    p.add_argument("--format", default="md", help="md (with PNG plots), csv or html (default md)")
+    p.add_argument("--out", help="output folder (default: <results>/report)")
+    p.add_argument("--reference", default="torch", help="backend that speeds are relative to (default torch)")
+    p.add_argument("--benchmarks", nargs="*", default=None,
+                   help="pytest-benchmark JSON files (default: <results>/benchmarks/*.json)")
     return parser
+
+
+def _int_list(label, minimum=1):
+    def parse(text):
+        one = _int(label, minimum)
+        return tuple(one(t.strip()) for t in text.split(",") if t.strip())
+    return parse
 
 
 def _digits(text: str) -> tuple[int, int]:
@@ -148,4 +172,30 @@ def _dispatch(args) -> int:
         if args.json:
             print(json.dumps(row))
         return 0 if row["status"] == "ok" else 1
+    if args.command == "sweep":
+        from .config import RunConfig
+        from .sweep import SweepConfig, run_sweep
+        base = RunConfig(circuit=args.circuit, digits=args.digits, shots=args.shots, threads=args.threads,
+                         epochs=args.epochs, lr=args.lr, train_size=args.train_size, test_size=args.test_size,
+                         data_dir=args.data_dir, timeout_s=args.timeout)
+        counts = run_sweep(SweepConfig(backends=args.backends, tasks=args.tasks, seeds=args.seeds,
+                                       qubits=args.qubits, layers=args.layers, batch_sizes=args.batch_sizes,
+                                       base=base, force=args.force), results_dir=args.results)
+        print("sweep done: " + ", ".join(f"{v} {k}" for k, v in counts.items() if v), file=sys.stderr)
+        return 0 if not (counts["failed"] or counts["killed"]) else 1
+    if args.command == "report":
+        from pathlib import Path
+
+        from .render import FORMATS, write
+        from .report import build_report
+        if args.format not in FORMATS:
+            raise UserError(f"unknown report format '{args.format}'; valid: {', '.join(FORMATS)}")
+        bench = args.benchmarks if args.benchmarks is not None else sorted(
+            str(p) for p in (Path(args.results) / "benchmarks").glob("*.json"))
+        report = build_report(args.results, reference=args.reference, benchmark_files=bench)
+        for warning in report.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        path = write(report, args.out or Path(args.results) / "report", args.format)
+        print(f"report written to {path}")
+        return 0
     raise AssertionError(args.command)

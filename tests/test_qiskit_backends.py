@@ -1,0 +1,271 @@
+"""The two Qiskit backends against the plain-torch reference, and against Qiskit itself.
+
+* exact mode: outputs and gradients (inputs and weights) of ``qiskit-shift`` and
+  ``qiskit-ml`` match the ``torch`` backend to 1e-5 on every circuit;
+* shots mode: both really sample (values within 5 standard errors of the exact
+  ones, exactly ``shots`` shots, reproducible under ``torch.manual_seed``);
+* ``qiskit-shift`` makes exactly one simulator call per forward and one per
+  backward of a whole batch;
+* the ``tutorial`` description compiles to Qiskit's own
+  ``zz_feature_map(2)`` + ``real_amplitudes(2, reps=1)``.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("qiskit")
+pytest.importorskip("qiskit_aer")
+
+from backends import build_layer, make_circuit  # noqa: E402
+
+CIRCUITS = [("textbook", {}), ("moons", {}), ("tutorial", {}),
+            ("entangler", {"qubits": 3, "layers": 2})]
+BACKENDS = ["qiskit-shift", "qiskit-ml"]
+
+
+def _needs(backend):
+    if backend == "qiskit-ml":
+        pytest.importorskip("qiskit_machine_learning")
+
+
+def _weights(layer) -> torch.Tensor:
+    (w,) = list(layer.parameters())
+    return w
+
+
+def _run(layer, x, cotangent):
+    """Forward, then backward of <cotangent, out>: (out, d/dx, d/dweights)."""
+    x = x.clone().requires_grad_(True)
+    out = layer(x)
+    (out * cotangent).sum().backward()
+    w = _weights(layer)
+    w_grad = w.grad if w.grad is not None else torch.zeros_like(w)
+    x_grad = x.grad if x.grad is not None else torch.zeros_like(x)
+    return out.detach(), x_grad, w_grad
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name,size", CIRCUITS, ids=[c[0] for c in CIRCUITS])
+def test_exact_matches_torch_reference(backend, name, size):
+    _needs(backend)
+    circuit = make_circuit(name, **size)
+    gen = torch.Generator().manual_seed(7)
+    weights = torch.rand(circuit.n_weights, generator=gen) * 2 * math.pi
+    batch = 3 if backend == "qiskit-ml" else 6
+    x = (torch.rand(batch, circuit.n_inputs, generator=gen) - 0.5) * 2 * math.pi
+    cotangent = torch.randn(batch, circuit.n_outputs, generator=gen)
+
+    ref = _run(build_layer("torch", circuit, weights), x, cotangent)
+    got = _run(build_layer(backend, circuit, weights), x, cotangent)
+
+    assert got[0].shape == (batch, circuit.n_outputs) and got[0].dtype == torch.float32
+    for what, r, g in zip(("outputs", "input grads", "weight grads"), ref, got):
+        assert g.shape == r.shape, what
+        assert torch.allclose(g, r, atol=1e-5, rtol=0), f"{what}: max diff {(g - r).abs().max():.3g}"
+    # the reference gradients are not trivially zero (except the weightless textbook)
+    assert ref[1].abs().max() > 1e-3
+    if circuit.n_weights:
+        assert ref[2].abs().max() > 1e-3
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_exact_mode_is_deterministic(backend):
+    """No hidden noise: the QNN's default precision 0.015625 would add Gaussian noise."""
+    _needs(backend)
+    circuit = make_circuit("tutorial")
+    layer = build_layer(backend, circuit, torch.tensor([0.1, 0.2, 0.3, 0.4]))
+    x = torch.tensor([[0.3, -0.7], [1.1, 0.4]])
+    with torch.no_grad():
+        assert torch.equal(layer(x), layer(x))
+
+
+def _shot_backend_runs(layer):
+    """The AerSimulator whose ``run`` the shots mode calls (reaches into the backend)."""
+    if hasattr(layer, "_sampler"):
+        return layer._sampler._backend
+    return layer.estimator._backend
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_shots_sample_within_statistical_tolerance(backend):
+    _needs(backend)
+    shots, batch = 2000, 6
+    circuit = make_circuit("moons")
+    weights = torch.tensor([0.4, -1.1])
+    x = torch.tensor([[0.2, 0.9], [-0.5, 0.3], [1.0, -0.8], [0.7, 0.7], [-1.2, 0.1], [0.05, -0.4]])
+    assert x.shape[0] == batch
+
+    torch.manual_seed(0)
+    layer = build_layer(backend, circuit, weights, shots=shots)
+    seen_shots = []
+    sim = _shot_backend_runs(layer)
+    inner_run = sim.run
+
+    def spy(*args, **kwargs):
+        seen_shots.append(kwargs.get("shots"))
+        return inner_run(*args, **kwargs)
+
+    sim.run = spy
+
+    exact = build_layer("torch", circuit, weights)
+    ref_out, _, ref_wgrad = _run(exact, x, torch.tensor([[1.0, 0.0]]).expand(batch, 2))
+
+    torch.manual_seed(123)
+    out, _, w_grad = _run(layer, x, torch.tensor([[1.0, 0.0]]).expand(batch, 2))
+    assert seen_shots and all(s == shots for s in seen_shots), seen_shots
+
+    # moons outputs are raw <Z>: standard error sqrt((1 - E^2) / N) per value
+    se = torch.sqrt(torch.clamp(1 - ref_out.double() ** 2, min=1e-3) / shots)
+    assert ((out.double() - ref_out.double()).abs() <= 5 * se).all(), (out, ref_out)
+    assert not torch.allclose(out, ref_out, atol=1e-6), "shots mode looks exact: is it sampling?"
+    # d(sum_b <Z0>_b)/dw_j: sum over the batch of (E+ - E-)/2, variance <= B / (2N)
+    tol = 5 * math.sqrt(batch / (2 * shots))
+    assert ((w_grad - ref_wgrad).abs() <= tol).all(), (w_grad, ref_wgrad)
+
+    # reproducible under torch.manual_seed, different without it
+    with torch.no_grad():
+        torch.manual_seed(123)
+        again = layer(x)
+        assert torch.equal(again, out)
+        assert not torch.equal(layer(x), out)
+
+
+def test_precision_gives_exact_shot_count():
+    pytest.importorskip("qiskit_machine_learning")
+    from backends.qiskit_ml import precision_for_shots
+
+    # BackendEstimatorV2 runs ceil(1 / precision**2) shots; 1/sqrt(N) alone is often N + 1
+    for n in list(range(1, 3000)) + [4096, 10_000, 65_537, 1_000_000]:
+        assert math.ceil(1.0 / precision_for_shots(n) ** 2) == n
+
+
+@pytest.mark.parametrize("shots", [None, 500])
+def test_qiskit_shift_one_simulator_call_per_pass(shots):
+    circuit = make_circuit("moons")
+    layer = build_layer("qiskit-shift", circuit, torch.tensor([0.3, 0.8]), shots=shots)
+    batch, k = 8, len(circuit.rotations)
+    x = torch.rand(batch, 2, requires_grad=True)
+    out = layer(x)
+    assert layer.simulator_calls == {"forward": 1, "backward": 0}
+    assert layer.circuit_executions == batch
+    out.sum().backward()
+    assert layer.simulator_calls == {"forward": 1, "backward": 1}
+    assert layer.circuit_executions == batch + 2 * k * batch
+    assert x.grad is not None and layer.weights.grad is not None
+
+
+def test_qiskit_ml_counts_calls():
+    pytest.importorskip("qiskit_machine_learning")
+    circuit = make_circuit("moons")
+    layer = build_layer("qiskit-ml", circuit, torch.tensor([0.3, 0.8]))
+    batch, n_obs, n_params = 4, 2, 4
+    out = layer(torch.rand(batch, 2, requires_grad=True))
+    # Aer's EstimatorV2 simulates each PUB separately; EstimatorQNN sends one per observable
+    assert layer.estimator_calls == {"forward": 1, "backward": 0}
+    assert layer.simulator_calls == {"forward": n_obs, "backward": 0}
+    out.sum().backward()
+    assert layer.estimator_calls == {"forward": 1, "backward": 1}
+    # one PUB per sample, observable and shifted parameter (+ and -)
+    assert layer.simulator_calls["backward"] == batch * n_obs * 2 * n_params
+    assert layer.circuit_executions == batch * n_obs + batch * n_obs * 2 * n_params
+
+
+def test_threads_option_reaches_aer():
+    circuit = make_circuit("moons")
+    layer = build_layer("qiskit-shift", circuit, torch.tensor([0.3, 0.8]), threads=1)
+    options = layer._estimator._backend.options
+    assert options.max_parallel_threads == 1 and options.max_parallel_experiments == 1
+    ref = build_layer("torch", circuit, torch.tensor([0.3, 0.8]))
+    x = torch.rand(4, 2)
+    with torch.no_grad():
+        assert torch.allclose(layer(x), ref(x), atol=1e-6)
+
+
+def _bind_tutorial_reference(x: np.ndarray, w: np.ndarray):
+    from qiskit import QuantumCircuit
+    from qiskit.circuit.library import real_amplitudes, zz_feature_map
+
+    feature_map = zz_feature_map(2)
+    ansatz = real_amplitudes(2, reps=1)
+    qc = QuantumCircuit(2)
+    qc.compose(feature_map, inplace=True)
+    qc.compose(ansatz, inplace=True)
+    # bind by each vector element's own index, whatever order Qiskit lists them in
+    values = {p: x[p.index] for p in feature_map.parameters}
+    values.update({p: w[p.index] for p in ansatz.parameters})
+    assert len(values) == qc.num_parameters == 6
+    return qc.assign_parameters(values)
+
+
+def test_tutorial_is_qiskits_zz_feature_map_plus_real_amplitudes():
+    from qiskit.quantum_info import SparsePauliOp, Statevector
+
+    from backends.qiskit_shift import gate_angle_circuit
+
+    circuit = make_circuit("tutorial")
+    ours, theta = gate_angle_circuit(circuit)
+    rng = np.random.default_rng(3)
+    zz = SparsePauliOp("ZZ")
+    for _ in range(5):
+        x = rng.uniform(-math.pi, math.pi, 2)
+        w = rng.uniform(-math.pi, math.pi, 4)
+        angles = circuit.angles(torch.tensor(x)[None], torch.tensor(w))[0].numpy()
+        mine = Statevector(ours.assign_parameters(dict(zip(theta, angles))))
+        theirs = Statevector(_bind_tutorial_reference(x, w))
+        # RZ differs from Qiskit's P gate by a global phase only
+        assert mine.equiv(theirs)
+        assert abs(mine.expectation_value(zz) - theirs.expectation_value(zz)) < 1e-12
+        # and the check can fail: weights in another order give another state
+        assert not Statevector(_bind_tutorial_reference(x, w[::-1])).equiv(mine)
+
+    pytest.importorskip("qiskit_machine_learning")
+    from backends.qiskit_ml import expression_circuit
+
+    expr, xs, ws = expression_circuit(circuit)
+    values = dict(zip(list(xs) + list(ws), list(x) + list(w)))
+    assert Statevector(expr.assign_parameters(values)).equiv(theirs)
+
+
+def test_zero_weight_circuit_trains_through_qiskit_ml():
+    """The textbook circuit has no weights: the connector must still give input gradients."""
+    pytest.importorskip("qiskit_machine_learning")
+    circuit = make_circuit("textbook")
+    layer = build_layer("qiskit-ml", circuit, torch.zeros(0))
+    assert layer.weights.shape == (0,)
+    x = torch.tensor([[0.3], [1.4]], requires_grad=True)
+    layer(x).sum().backward()
+    # P(1) = (1 - <Z>)/2 after H, RY(x): <Z> = -sin(x), so dP/dx = cos(x)/2
+    assert torch.allclose(x.grad, torch.cos(x.detach()) / 2, atol=1e-6)
+
+
+def test_shots_parity_of_a_two_wire_z_string():
+    """<Z0 Z1> from sampled bitstrings: the parity of both wires' bits."""
+    circuit = make_circuit("tutorial")
+    weights = torch.tensor([0.1, 0.5, -0.3, 1.2])
+    x = torch.tensor([[0.2, 0.9], [-0.5, 0.3], [1.0, -0.8], [0.7, 0.7]])
+    shots = 4000
+    torch.manual_seed(5)
+    with torch.no_grad():
+        out = build_layer("qiskit-shift", circuit, weights, shots=shots)(x).double()
+        ref = build_layer("torch", circuit, weights)(x).double()
+    se = torch.sqrt(torch.clamp(1 - ref ** 2, min=1e-3) / shots)
+    assert ((out - ref).abs() <= 5 * se).all(), (out, ref)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_deepcopy_counts_on_the_copy(backend):
+    """Checkpointing a model with copy.deepcopy must not leave the copy counting on the original."""
+    import copy
+
+    _needs(backend)
+    layer = build_layer(backend, make_circuit("moons"), torch.tensor([0.3, 0.8]))
+    twin = copy.deepcopy(layer)
+    with torch.no_grad():
+        x = torch.rand(3, 2)
+        assert torch.equal(twin(x), layer(x))
+    assert twin.simulator_calls == layer.simulator_calls
+    assert twin.simulator_calls["forward"] >= 1
