@@ -31,3 +31,10 @@ def test_check_command_exit_status(run_cli):
     rows = [line.split() for line in ok.stdout.splitlines()[3:-1]]
     assert [(r[0], r[1], r[2]) for r in rows] == [(c, b, "pass") for c in ("textbook", "entangler")
                                                   for b in ("torch", "default-backprop")]
+
+
+def test_shots_mode_passes_within_standard_errors_and_skips_exact_only_backends():
+    report = run_check(CheckConfig(circuits=("moons",), backends=("qiskit-shift", "default-adjoint"),
+                                   shots=3000, batch=3))
+    assert [(r.backend, r.status) for r in report.rows] == [("qiskit-shift", "pass"), ("default-adjoint", "skip")]
+    assert report.rows[0].out_diff > 0           # really sampled, not the exact value
