@@ -21,6 +21,6 @@ check: setup
 	$(PY) -m harness check
 
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --benchmark-disable tests benchmarks
 
 .PHONY: setup run check test

@@ -2,11 +2,13 @@
 
 One row per benchmark: where it came from (``source``, the file's
 ``datetime``, ``cpu_brand``, ``commit_id``), what it was (``group``, ``name``,
-``fullname``, ``param``), its timing statistics in seconds (``min_s``,
-``median_s``, ``mean_s``, ``stddev_s``) and ``rounds``, then every
-``extra_info`` field, nested dicts flattened with dots by
-``pandas.json_normalize`` (``simulator_calls.forward``). An ``extra_info`` key
-that would shadow one of the columns above keeps its ``extra_info.`` prefix.
+``fullname``, ``param``), its timing statistics per round in seconds
+(``stats.min``, ``stats.median``, ``stats.mean``, ``stats.stddev``) and
+``stats.rounds``, then every ``extra_info`` field, flattened with dots as
+``pandas.json_normalize`` names them (``extra_info.peak_rss_mb``,
+``extra_info.simulator_calls.forward``). The names are json_normalize's on
+purpose: ``pd.json_normalize(data["benchmarks"])`` gives the same columns, and
+the report (harness/render.py) selects them by these names.
 
 A file that is not a pytest-benchmark JSON file (unreadable, not JSON, no
 ``benchmarks`` list, an entry without its name or statistics) is reported as
@@ -24,11 +26,11 @@ import pandas as pd
 
 PathLike = Union[str, os.PathLike]
 
-# pytest-benchmark's stats field -> our column (seconds, per round)
-STATS = {"min": "min_s", "median": "median_s", "mean": "mean_s", "stddev": "stddev_s", "rounds": "rounds"}
+# pytest-benchmark's stats fields we keep (seconds per round, and the number of rounds)
+STATS = ("min", "median", "mean", "stddev", "rounds")
 BENCH_FIELDS = ("group", "name", "fullname", "param")
 FILE_FIELDS = ("source", "datetime", "cpu_brand", "commit_id")
-COLUMNS = FILE_FIELDS + BENCH_FIELDS + tuple(STATS.values())
+COLUMNS = FILE_FIELDS + BENCH_FIELDS + tuple(f"stats.{s}" for s in STATS)
 
 
 class NotBenchmarkJSON(ValueError):
@@ -119,8 +121,8 @@ def _frame(path: Path, doc: dict) -> pd.DataFrame:
         "cpu_brand": [_cpu_brand(doc.get("machine_info"))] * n,
         "commit_id": [commit.get("id") if isinstance(commit, dict) else None] * n,
         **{f: [b.get(f) for b in benchmarks] for f in BENCH_FIELDS},
-        **{col: [b["stats"][stat] for b in benchmarks] for stat, col in STATS.items()},
+        **{f"stats.{stat}": [b["stats"][stat] for b in benchmarks] for stat in STATS},
     })
     extra = pd.json_normalize([b.get("extra_info") or {} for b in benchmarks])
-    extra.columns = [f"extra_info.{c}" if c in base.columns else c for c in extra.columns]
+    extra.columns = [f"extra_info.{c}" for c in extra.columns]
     return pd.concat([base, extra], axis=1) if len(extra.columns) else base

@@ -1,0 +1,169 @@
+"""Machinery for the pytest-benchmark suites: one forward+backward of one batch.
+
+``layer_benchmark`` builds a backend's layer once (not timed), then times
+``out = layer(x); out.sum().backward()`` with ``benchmark.pedantic``: fresh
+inputs every round come from ``setup`` (not timed), one warm-up round absorbs
+first-call costs (transpilation, JIT, caches), and the number of rounds is
+fixed per cost class, because pytest-benchmark's automatic calibration is
+meant for microseconds, not for steps of seconds.
+
+With ``--benchmark-disable`` (CI) pytest-benchmark runs each function once,
+untimed; the heaviest combinations (parameter-shift backends on 8 or more
+qubits, 3 to 15 s per step here) are then skipped, so the CI run stays short.
+The test files hold the parametrisation and the correctness checks.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+import pytest
+import torch
+
+from backends import BACKENDS, UserError, build_layer, make_circuit
+from backends.circuit import Circuit
+from backends.registry import BackendSpec
+from harness.probe import cpu_seconds, peak_rss_mb
+from harness.weights import initial_weights
+
+WARMUP_ROUNDS = 1
+ROUNDS = 20                 # exact-gradient backends: milliseconds to half a second per step
+SHIFT_ROUNDS = 5            # parameter-shift backends: up to a few seconds per step
+HEAVY_ROUNDS = 3            # parameter-shift on HEAVY_QUBITS or more: up to ~15 s per step
+HEAVY_QUBITS = 8
+SEED = 0
+
+
+def is_heavy(spec: BackendSpec, circuit: Circuit) -> bool:
+    """Parameter-shift on many qubits: 2 x rotations x batch circuits per backward pass."""
+    return spec.diff_method == "parameter-shift" and circuit.n_qubits >= HEAVY_QUBITS
+
+
+def rounds_for(spec: BackendSpec, circuit: Circuit) -> int:
+    if is_heavy(spec, circuit):
+        return HEAVY_ROUNDS
+    if spec.diff_method == "parameter-shift":
+        return SHIFT_ROUNDS
+    return ROUNDS
+
+
+@dataclass
+class LayerRun:
+    """What a test needs to check after the timing: the last round's output and input."""
+
+    layer: torch.nn.Module
+    circuit: Circuit
+    batch: int
+    out: torch.Tensor
+    x: torch.Tensor
+    extra_info: dict = field(default_factory=dict)
+
+
+class _Meter:
+    """Wall and CPU seconds of each round, read in setup/teardown (outside the timing).
+
+    CPU time is ``getrusage(RUSAGE_SELF)``: all threads of this process, so the
+    simulators' OpenMP and Aer threads count too.
+    """
+
+    def __init__(self):
+        self.intervals: list[tuple[float, float]] = []     # (wall_s, cpu_s) per round
+        self._start: tuple[float, float] | None = None
+
+    def start(self):
+        self._start = (time.perf_counter(), cpu_seconds())
+
+    def stop(self):
+        wall0, cpu0 = self._start
+        self.intervals.append((time.perf_counter() - wall0, cpu_seconds() - cpu0))
+
+    def effective_cores(self, skip: int) -> float | None:
+        timed = self.intervals[skip:]
+        wall = sum(w for w, _ in timed)
+        cpu = sum(c for _, c in timed)
+        return cpu / wall if wall > 0 else None
+
+
+def _reset_counters(layer) -> None:
+    # in place: the qiskit backends' wrapped `backend.run` writes into these very dicts
+    for counters in (layer.simulator_calls, getattr(layer, "estimator_calls", None)):
+        if counters is not None:
+            for key in counters:
+                counters[key] = 0
+    layer.circuit_executions = 0
+
+
+@pytest.fixture
+def layer_benchmark(benchmark):
+    """``run(backend, circuit, qubits, layers, batch) -> LayerRun`` (or a pytest skip)."""
+
+    def run(backend: str, circuit_name: str, qubits: int | None, layers: int | None, batch: int) -> LayerRun:
+        spec = BACKENDS[backend]
+        missing = spec.missing()
+        if missing:
+            pytest.skip(f"backend '{backend}' is not available here: missing {', '.join(missing)}")
+        circuit = make_circuit(circuit_name, qubits, layers)
+        if benchmark.disabled and is_heavy(spec, circuit):
+            pytest.skip(f"{spec.diff_method} on {circuit.n_qubits} qubits is too slow for a "
+                        f"--benchmark-disable run; it runs when benchmarks are enabled")
+
+        torch.manual_seed(SEED)            # the classical twin draws its Linear from torch's generator
+        try:
+            layer = build_layer(backend, circuit, initial_weights(circuit, SEED))
+        except UserError as exc:           # a documented refusal (for example qiskit-ml's unused parameters)
+            pytest.skip(f"backend '{backend}' refuses circuit '{circuit.name}': {exc}")
+
+        gen = torch.Generator().manual_seed(SEED)
+        meter = _Meter()
+        last: dict = {}
+
+        def setup():
+            layer.zero_grad(set_to_none=True)
+            _reset_counters(layer)         # so the counters describe exactly one step: the last round's
+            x = (torch.rand(batch, circuit.n_inputs, generator=gen) * torch.pi).requires_grad_()
+            last["x"] = x
+            meter.start()
+            return (x,), {}
+
+        def step(x):
+            out = layer(x)
+            out.sum().backward()
+            return out
+
+        def teardown(x):
+            meter.stop()
+
+        rounds = rounds_for(spec, circuit)
+        benchmark.group = (f"{circuit.name}-q{circuit.n_qubits}"
+                           + (f"-L{layers}" if layers is not None else "") + f"-b{batch}")
+        out = benchmark.pedantic(step, setup=setup, teardown=teardown, rounds=rounds,
+                                 warmup_rounds=WARMUP_ROUNDS, iterations=1)
+
+        info = {
+            "backend": backend,
+            "framework": spec.framework,
+            "diff_method": spec.diff_method,
+            "circuit": circuit.name,
+            "qubits": circuit.n_qubits,
+            "layers": layers,
+            "batch": batch,
+            # VmHWM of the whole pytest process: every earlier test's peak is in it,
+            # so within a shared pytest run this is an upper bound, not this layer's own peak.
+            "peak_rss_mb": peak_rss_mb(),
+            # CPU s / wall s over the timed rounds (warm-up excluded); None when disabled
+            "effective_cores": meter.effective_cores(skip=WARMUP_ROUNDS),
+            "torch_threads": torch.get_num_threads(),
+            # lightning's OpenMP threads; unset means one per core, which on a busy
+            # 2-core machine made lightning's timings swing 20x between runs
+            "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+            # counters of the last round alone: one forward + backward of one batch
+            "simulator_calls": dict(layer.simulator_calls),
+            "circuit_executions": layer.circuit_executions,
+        }
+        if hasattr(layer, "estimator_calls"):
+            info["estimator_calls"] = dict(layer.estimator_calls)
+        benchmark.extra_info.update(info)
+        return LayerRun(layer=layer, circuit=circuit, batch=batch, out=out, x=last["x"], extra_info=info)
+
+    return run
