@@ -75,7 +75,8 @@ def _bar(done: int, total: int, width: int = 24) -> str:
     return "#" * filled + "-" * (width - filled)
 
 
-def run_sweep(sweep: SweepConfig, results_dir="results", out=sys.stderr) -> dict:
+def run_sweep(sweep: SweepConfig, results_dir="results", out=None) -> dict:
+    out = out or sys.stderr
     configs = expand(sweep)
     stored_ok = {config_key(r) for r in read_rows(results_dir).rows if r.get("status") == "ok"}
     counts = {"ok": 0, "failed": 0, "timeout": 0, "killed": 0, "skipped (stored)": 0, "skipped (too big)": 0}

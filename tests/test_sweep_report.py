@@ -1,0 +1,124 @@
+"""Sweeps resume and survive failures; the report reads a committed golden store."""
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from harness.config import RunConfig
+from harness.report import build_report
+from harness.render import write
+from harness.store import read_rows, store_path
+from harness.sweep import SweepConfig, run_sweep
+
+GOLDEN = Path(__file__).parent / "golden" / "runs.jsonl"
+
+
+def test_sweep_resumes_without_repeating_work_and_survives_a_failing_run(tmp_path, capsys):
+    bad = tmp_path / "bad-mnist"
+    bad.mkdir()
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                 "t10k-labels-idx1-ubyte"):
+        (bad / name).write_bytes(b"not idx")
+    base = RunConfig(epochs=1, train_size=20, test_size=10, threads=1)
+    sweep = SweepConfig(backends=("torch", "classical"), tasks=("moons",), seeds=(0, 1), base=base)
+    results = tmp_path / "res"
+    first = run_sweep(sweep, results)
+    assert first["ok"] == 4
+    # a failing configuration in the middle does not stop the sweep
+    failing = SweepConfig(backends=("torch",), tasks=("mnist01", "moons"), seeds=(0,),
+                          base=RunConfig(epochs=1, train_size=20, test_size=10, threads=1, data_dir=str(bad)))
+    mixed = run_sweep(failing, results)
+    assert mixed["failed"] == 1 and mixed["skipped (stored)"] == 1
+    again = run_sweep(sweep, results)
+    assert again["skipped (stored)"] == 4 and again["ok"] == 0
+    rows = read_rows(results).rows
+    assert len(rows) == 5 and sum(r["status"] == "failed" for r in rows) == 1
+    forced = run_sweep(SweepConfig(backends=("classical",), tasks=("moons",), seeds=(0,), base=base, force=True),
+                       results)
+    assert forced["ok"] == 1 and len(read_rows(results).rows) == 6
+    err = capsys.readouterr().err
+    assert "ETA" in err and "mnist01 torch seed 0: failed" in err
+
+
+def test_scaling_sweep_skips_larger_sizes_once_a_size_times_out(tmp_path):
+    sweep = SweepConfig(backends=("torch",), tasks=("scaling",), seeds=(0,), qubits=(2, 3, 4), layers=(1,),
+                        base=RunConfig(epochs=1, threads=1, timeout_s=0.3))
+    counts = run_sweep(sweep, tmp_path)
+    assert counts["timeout"] == 1 and counts["skipped (too big)"] == 2
+    assert [r["qubits"] for r in read_rows(tmp_path).rows] == [2]
+
+
+@pytest.fixture
+def golden(tmp_path):
+    shutil.copy(GOLDEN, store_path(tmp_path))
+    return tmp_path
+
+
+def test_report_summary_from_the_golden_store(golden):
+    report = build_report(golden)
+    s = report.summary[report.summary["task"] == "moons"].set_index("backend")
+    assert list(s.index) == ["torch", "classical", "default-backprop", "lightning-adjoint", "qiskit-ml"]
+    assert s.loc["torch", "train_s"] == pytest.approx(0.42)
+    assert s.loc["qiskit-ml", "train_s"] == pytest.approx(25.0)
+    assert s.loc["qiskit-ml", "train_spread"] == pytest.approx(10 / 25)
+    assert s.loc["default-backprop", "x_reference"] == pytest.approx(0.84 / 0.42)
+    assert s.loc["default-backprop", "x_classical"] == pytest.approx(0.84 / 0.11)
+    assert s.loc["lightning-adjoint", "quantum_share"] == pytest.approx(0.5)
+    assert s.loc["torch", "seeds"] == 2
+    adv = report.advice[report.advice["task"] == "moons"].iloc[0]
+    assert (adv["fastest"], adv["least_memory"], adv["slowest"]) == ("default-backprop", "lightning-adjoint",
+                                                                       "qiskit-ml")
+    assert any("qiskit-ml: training time spreads 40%" in w for w in report.warnings)
+    assert any("1 runs did not finish ok" in w for w in report.warnings)
+    assert list(report.failures["status"]) == ["timeout"]
+    assert not any("mix" in w for w in report.warnings)
+
+
+def test_report_crossovers_and_growth_from_the_golden_store(golden):
+    report = build_report(golden)
+    c = report.crossovers.set_index(["a", "b"])
+    assert c.loc[("default-backprop", "lightning-adjoint"), "a_beats_b_up_to"] == 6
+    assert c.loc[("lightning-adjoint", "default-backprop"), "a_overtakes_b_from"] == 8
+    assert c.loc[("default-backprop", "default-adjoint"), "a_beats_b_up_to"] == 8
+    g = report.growth.set_index("backend")
+    # lightning-adjoint over the upper sizes 4, 6, 8: 15 -> 20 -> 25 ms
+    assert 1.1 < g.loc["lightning-adjoint", "step_time_x_per_qubit"] < 1.3
+    assert g.loc["default-backprop", "memory_above_base_x_per_qubit"] == pytest.approx(2.0, rel=0.05)
+
+
+def test_mixing_machines_or_versions_triggers_a_warning(golden):
+    rows = [json.loads(line) for line in GOLDEN.read_text().splitlines()]
+    rows[0]["machine"]["cpu_model"] = "Other CPU"
+    rows[1]["versions"]["pennylane"] = "0.44.0"
+    store_path(golden).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    warnings = build_report(golden).warnings
+    assert any(w.startswith("results mix 2 machines") for w in warnings)
+    assert any(w == "results mix pennylane versions 0.44.0, 0.45.1" for w in warnings)
+
+
+@pytest.mark.parametrize("fmt,produced", [("md", "report.md"), ("csv", "summary.csv"), ("html", "report.html")])
+def test_report_formats_write_tables_and_plots(golden, tmp_path, fmt, produced):
+    out = tmp_path / "out"
+    path = write(build_report(golden), out, fmt)
+    assert path.name == produced and path.exists()
+    if fmt == "md":
+        text = path.read_text()
+        assert "## Which should I pick?" in text and "| default-backprop | 2 | 0.84 |" in text
+        assert "Golden CPU @ 2.30GHz / 2" in text
+        assert {p.name for p in out.glob("*.png")} >= {"time_per_backend.png", "loss_curves.png",
+                                                         "time_vs_accuracy.png", "scaling_L1_b16.png"}
+    if fmt == "csv":
+        table = pd.read_csv(out / "crossovers.csv")
+        assert len(table) >= 3
+
+
+def test_report_command(run_cli, golden, tmp_path):
+    ok = run_cli("report", "--results", str(golden), "--out", str(tmp_path / "r"))
+    assert ok.returncode == 0, ok.stderr
+    assert (tmp_path / "r" / "report.md").exists()
+    empty = run_cli("report", "--results", str(tmp_path / "nothing"))
+    assert empty.returncode == 2 and empty.stderr.startswith("error: no results in")
+    bad = run_cli("report", "--results", str(golden), "--format", "pdf")
+    assert bad.returncode == 2 and "valid: md, csv, html" in bad.stderr
