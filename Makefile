@@ -20,7 +20,10 @@ run: setup
 check: setup
 	$(PY) -m harness check
 
+report: setup
+	$(PY) -m harness report --results results/reference
+
 test: setup
 	$(PY) -m pytest -q --benchmark-disable tests benchmarks
 
-.PHONY: setup run check test
+.PHONY: setup run check report test
