@@ -5,7 +5,9 @@
 * shots mode: both really sample (values within 5 standard errors of the exact
   ones, exactly ``shots`` shots, reproducible under ``torch.manual_seed``);
 * ``qiskit-shift`` makes exactly one simulator call per forward and one per
-  backward of a whole batch;
+  backward of a whole batch, whatever the batch size against its packing of
+  rows into Aer experiments, and its public ``backend.run`` fallback gives
+  the same numbers as its fast path;
 * the ``tutorial`` description compiles to Qiskit's own
   ``zz_feature_map(2)`` + ``real_amplitudes(2, reps=1)``.
 """
@@ -83,11 +85,33 @@ def test_exact_mode_is_deterministic(backend):
         assert torch.equal(layer(x), layer(x))
 
 
-def _shot_backend_runs(layer):
-    """The AerSimulator whose ``run`` the shots mode calls (reaches into the backend)."""
-    if hasattr(layer, "_sampler"):
-        return layer._sampler._backend
-    return layer.estimator._backend
+def _spy_shots(layer, seen: list) -> None:
+    """Record the shots each simulated row really got (reaches into the backend).
+
+    ``qiskit-shift`` executes through its ``AerRows``: Aer's own per-experiment
+    ``shots`` and the sum of each row's counts are recorded. ``qiskit-ml`` goes
+    through ``backend.run``, whose ``shots`` argument is recorded.
+    """
+    if hasattr(layer, "aer"):
+        sim = layer.aer.simulator
+        inner = sim._execute_circuits
+
+        def spy_execute(*args):
+            output = inner(*args)
+            for result in output["results"]:
+                seen.extend([result["shots"], sum(result["data"]["counts"].values())])
+            return output
+
+        sim._execute_circuits = spy_execute
+        return
+    sim = layer.estimator._backend
+    inner_run = sim.run
+
+    def spy_run(*args, **kwargs):
+        seen.append(kwargs.get("shots"))
+        return inner_run(*args, **kwargs)
+
+    sim.run = spy_run
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -102,14 +126,7 @@ def test_shots_sample_within_statistical_tolerance(backend):
     torch.manual_seed(0)
     layer = build_layer(backend, circuit, weights, shots=shots)
     seen_shots = []
-    sim = _shot_backend_runs(layer)
-    inner_run = sim.run
-
-    def spy(*args, **kwargs):
-        seen_shots.append(kwargs.get("shots"))
-        return inner_run(*args, **kwargs)
-
-    sim.run = spy
+    _spy_shots(layer, seen_shots)
 
     exact = build_layer("torch", circuit, weights)
     ref_out, _, ref_wgrad = _run(exact, x, torch.tensor([[1.0, 0.0]]).expand(batch, 2))
@@ -149,13 +166,63 @@ def test_qiskit_shift_one_simulator_call_per_pass(shots):
     layer = build_layer("qiskit-shift", circuit, torch.tensor([0.3, 0.8]), shots=shots)
     batch, k = 8, len(circuit.rotations)
     x = torch.rand(batch, 2, requires_grad=True)
+    # the counters must match the simulator's real executions
+    executions = []
+    inner = layer.aer.simulator._execute_circuits
+    layer.aer.simulator._execute_circuits = lambda *args: executions.append(1) or inner(*args)
     out = layer(x)
-    assert layer.simulator_calls == {"forward": 1, "backward": 0}
+    assert layer.simulator_calls == {"forward": 1, "backward": 0} and len(executions) == 1
     assert layer.circuit_executions == batch
     out.sum().backward()
-    assert layer.simulator_calls == {"forward": 1, "backward": 1}
+    assert layer.simulator_calls == {"forward": 1, "backward": 1} and len(executions) == 2
     assert layer.circuit_executions == batch + 2 * k * batch
     assert x.grad is not None and layer.weights.grad is not None
+
+
+@pytest.mark.parametrize("name,size,batches", [("moons", {}, [1, 8, 13]),
+                                               ("entangler", {"qubits": 9, "layers": 1}, [1, 3])])
+def test_qiskit_shift_rows_packed_per_experiment(name, size, batches):
+    """Exact mode packs several rows into one Aer experiment and pads the last one:
+    every batch size, below, at and above the packing, must give the reference values."""
+    from backends.qiskit_shift import rows_per_experiment
+
+    circuit = make_circuit(name, **size)
+    gen = torch.Generator().manual_seed(11)
+    weights = torch.rand(circuit.n_weights, generator=gen) * 2 * math.pi
+    layer = build_layer("qiskit-shift", circuit, weights)
+    assert layer.aer.rows_per_experiment == rows_per_experiment(circuit.n_qubits) > 1
+    ref = build_layer("torch", circuit, weights)
+    for batch in batches:
+        x = (torch.rand(batch, circuit.n_inputs, generator=gen) - 0.5) * 2 * math.pi
+        cotangent = torch.randn(batch, circuit.n_outputs, generator=gen)
+        for what, r, g in zip(("outputs", "input grads", "weight grads"),
+                              _run(ref, x, cotangent), _run(layer, x, cotangent)):
+            assert torch.allclose(g, r, atol=1e-5, rtol=0), f"batch {batch} {what}"
+        ref.zero_grad()
+        layer.zero_grad()
+
+
+@pytest.mark.parametrize("shots", [None, 300])
+def test_qiskit_shift_public_aer_path_gives_the_same_numbers(shots, monkeypatch):
+    """Without Aer's internal steps the same program runs through ``backend.run``:
+    same values, and with shots the same samples for the same seed."""
+    import backends.qiskit_shift as qiskit_shift
+
+    circuit = make_circuit("tutorial")
+    weights = torch.tensor([0.1, 0.5, -0.3, 1.2])
+    fast = build_layer("qiskit-shift", circuit, weights, shots=shots)
+    monkeypatch.setattr(qiskit_shift, "USE_AER_INTERNALS", False)
+    public = build_layer("qiskit-shift", circuit, weights, shots=shots)
+    assert fast.aer._assembled is not None and public.aer._assembled is None
+    x = torch.tensor([[0.2, 0.9], [-0.5, 0.3], [1.0, -0.8]])
+    cotangent = torch.tensor([[1.0], [-0.5], [2.0]])
+    torch.manual_seed(3)
+    got_fast = _run(fast, x, cotangent)
+    torch.manual_seed(3)
+    got_public = _run(public, x, cotangent)
+    for f, p in zip(got_fast, got_public):
+        assert torch.equal(f, p)
+    assert public.simulator_calls == {"forward": 1, "backward": 1}
 
 
 def test_qiskit_ml_counts_calls():
@@ -177,8 +244,12 @@ def test_qiskit_ml_counts_calls():
 def test_threads_option_reaches_aer():
     circuit = make_circuit("moons")
     layer = build_layer("qiskit-shift", circuit, torch.tensor([0.3, 0.8]), threads=1)
-    options = layer._estimator._backend.options
+    options = layer.aer.simulator.options
     assert options.max_parallel_threads == 1 and options.max_parallel_experiments == 1
+    # and they reach Aer's run configuration, which the layer keeps between calls
+    assert layer.aer._config().max_parallel_threads == 1
+    layer.aer.simulator.set_options(max_parallel_threads=2)
+    assert layer.aer._config().max_parallel_threads == 2
     ref = build_layer("torch", circuit, torch.tensor([0.3, 0.8]))
     x = torch.rand(4, 2)
     with torch.no_grad():
@@ -269,3 +340,5 @@ def test_deepcopy_counts_on_the_copy(backend):
         assert torch.equal(twin(x), layer(x))
     assert twin.simulator_calls == layer.simulator_calls
     assert twin.simulator_calls["forward"] >= 1
+    if backend == "qiskit-shift":   # the copy runs its own simulator
+        assert twin.aer is not layer.aer and twin.aer.simulator is not layer.aer.simulator
