@@ -54,6 +54,13 @@ def _keyed(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def _latest(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per configuration: the newest (a re-run with --force supersedes what it re-ran)."""
+    from .sweep import KEY_FIELDS
+    key = df[[c for c in KEY_FIELDS if c in df]].astype(str)
+    return df[~key.duplicated(keep="last")]
+
+
 def summarise(ok: pd.DataFrame, reference: str = "torch") -> pd.DataFrame:
     """Median and spread over seeds, per task configuration and backend."""
     ok = ok.assign(quantum_s=ok["quantum_forward_s"] + ok["quantum_backward_s"])
@@ -216,7 +223,7 @@ def build_report(results_dir="results", reference: str = "torch", benchmark_file
     if df.empty:
         raise UserError(f"no results in {Path(results_dir) / 'runs.jsonl'}; run 'python -m harness run' "
                         f"or 'python -m harness sweep' first")
-    df = _keyed(df)
+    df = _latest(_keyed(df))
     ok = df[df["status"] == "ok"]
     failures = df[df["status"] != "ok"][["task", "backend", "qubits", "layers", "seed", "status", "error"]].copy()
     failures["error"] = failures["error"].fillna("").map(lambda e: e.strip().splitlines()[0] if e.strip() else "")

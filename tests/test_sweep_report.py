@@ -122,3 +122,13 @@ def test_report_command(run_cli, golden, tmp_path):
     assert empty.returncode == 2 and empty.stderr.startswith("error: no results in")
     bad = run_cli("report", "--results", str(golden), "--format", "pdf")
     assert bad.returncode == 2 and "valid: md, csv, html" in bad.stderr
+
+
+def test_a_rerun_supersedes_the_row_it_re_ran(golden):
+    rows = [json.loads(line) for line in GOLDEN.read_text().splitlines()]
+    newer = dict(rows[0], run_id="newer", train_s=0.30)          # torch, moons, seed 0 again
+    with open(store_path(golden), "a") as fh:
+        fh.write(json.dumps(newer) + "\n")
+    s = build_report(golden).summary.set_index(["task", "backend"])
+    assert s.loc[("moons", "torch"), "train_s"] == pytest.approx((0.30 + 0.44) / 2)
+    assert s.loc[("moons", "torch"), "seeds"] == 2
