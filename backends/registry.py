@@ -88,16 +88,22 @@ def check_shots(shots) -> int | None:
     return shots
 
 
+def refuse_shots(spec: BackendSpec, shots: int | None) -> None:
+    """A backend that cannot sample refuses shots, saying why and which backends can."""
+    if shots is None or spec.shots:
+        return
+    why = {"backprop": "backprop differentiates the exact statevector",
+           "adjoint": "adjoint differentiation needs the exact statevector",
+           "autograd": "it computes exact values only"}[spec.diff_method]
+    raise UserError(f"backend '{spec.name}' cannot sample shots ({why}); "
+                    f"backends with shots: {', '.join(shot_backends())}")
+
+
 def build_layer(name: str, circuit: _c.Circuit, weights, *, shots=None, threads: int | None = None):
     """Build backend ``name``'s layer for ``circuit`` starting from ``weights``."""
     spec = backend_spec(name)
     shots = check_shots(shots)
-    if shots is not None and not spec.shots:
-        why = {"backprop": "backprop differentiates the exact statevector",
-               "adjoint": "adjoint differentiation needs the exact statevector",
-               "autograd": "it computes exact values only"}[spec.diff_method]
-        raise UserError(f"backend '{name}' cannot sample shots ({why}); "
-                        f"backends with shots: {', '.join(shot_backends())}")
+    refuse_shots(spec, shots)
     missing = spec.missing()
     if missing:
         raise UserError(f"backend '{name}' is not available here: missing {', '.join(missing)} "

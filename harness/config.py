@@ -10,8 +10,8 @@ import dataclasses
 import os
 from dataclasses import dataclass
 
-from backends import BACKENDS, CIRCUITS, UserError, backend_spec, check_shots
-from backends.registry import DEFAULT_LAYERS, DEFAULT_QUBITS, MAX_QUBITS
+from backends import CIRCUITS, UserError, backend_spec, check_shots
+from backends.registry import DEFAULT_LAYERS, DEFAULT_QUBITS, MAX_QUBITS, refuse_shots
 
 from .tasks import TASKS, task_spec
 
@@ -86,9 +86,7 @@ def resolve(cfg: RunConfig) -> RunConfig:
                                     for d in digits) or digits[0] == digits[1]):
             raise UserError(f"digits must be two different digits 0-9 such as 3,7; received {digits!r}")
     shots = check_shots(cfg.shots)
-    if shots is not None and not spec.shots:
-        raise UserError(f"backend '{spec.name}' cannot sample shots ({spec.diff_method} needs exact values); "
-                        f"backends with shots: {', '.join(n for n, s in BACKENDS.items() if s.shots)}")
+    refuse_shots(spec, shots)
     _positive_int("seed", cfg.seed, 0)
     threads = _positive_int("threads", cfg.threads) or os.cpu_count() or 1
     lr = task.lr if cfg.lr is None else cfg.lr

@@ -59,6 +59,18 @@ def _plt():
     return plt
 
 
+def _panels(plt, n: int, width_in: float = 5.0):
+    fig, axes = plt.subplots(1, n, figsize=(width_in * n, 4), squeeze=False)
+    return fig, axes[0]
+
+
+def _save(plt, fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
 def plot_time_per_backend(report: Report, path: Path) -> Path | None:
     s = report.summary
     s = s[s["circuit"] != "entangler"] if not s.empty else s
@@ -66,18 +78,15 @@ def plot_time_per_backend(report: Report, path: Path) -> Path | None:
         return None
     plt = _plt()
     groups = list(s.groupby(["task", "circuit", "shots"], sort=False))
-    fig, axes = plt.subplots(1, len(groups), figsize=(5 * len(groups), 4), squeeze=False)
-    for ax, ((task, circuit, shots), g) in zip(axes[0], groups):
+    fig, axes = _panels(plt, len(groups))
+    for ax, ((task, circuit, shots), g) in zip(axes, groups):
         g = g.sort_values("train_s")
         err = [g["train_s"] - g["train_s_min"], g["train_s_max"] - g["train_s"]]
         ax.barh(g["backend"], g["train_s"], xerr=err, color="tab:blue", alpha=0.8)
         ax.set_xscale("log")
         ax.set_xlabel("training time, s (median, min-max over seeds)")
         ax.set_title(f"{task} ({circuit}{', ' + str(shots) + ' shots' if shots else ''})")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_scaling(report: Report, out: Path) -> list[Path]:
@@ -86,7 +95,7 @@ def plot_scaling(report: Report, out: Path) -> list[Path]:
     plt = _plt()
     paths = []
     for (layers, batch), g in report.scaling.groupby(["layers", "batch_size"]):
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+        fig, (ax1, ax2) = _panels(plt, 2, width_in=5.5)
         for backend, b in g.groupby("backend"):
             b = b.sort_values("qubits")
             ax1.plot(b["qubits"], b["steady_step_ms"], marker="o", label=backend)
@@ -110,11 +119,7 @@ def plot_scaling(report: Report, out: Path) -> list[Path]:
         ax2.set_ylabel("peak resident memory, MiB")
         ax2.set_title("peak memory of the run")
         ax1.legend(fontsize=7)
-        fig.tight_layout()
-        path = out / f"scaling_L{layers}_b{batch}.png"
-        fig.savefig(path, dpi=90)
-        plt.close(fig)
-        paths.append(path)
+        paths.append(_save(plt, fig, out / f"scaling_L{layers}_b{batch}.png"))
     return paths
 
 
@@ -125,8 +130,8 @@ def plot_loss_curves(report: Report, path: Path) -> Path | None:
         return None
     plt = _plt()
     groups = list(runs.groupby(["task", "circuit"], sort=False))
-    fig, axes = plt.subplots(1, len(groups), figsize=(5 * len(groups), 4), squeeze=False)
-    for ax, ((task, circuit), g) in zip(axes[0], groups):
+    fig, axes = _panels(plt, len(groups))
+    for ax, ((task, circuit), g) in zip(axes, groups):
         for backend, b in g.groupby("backend", sort=False):
             curves = [c for c in b["loss_per_epoch"] if isinstance(c, list)]
             width = min(len(c) for c in curves)
@@ -136,10 +141,7 @@ def plot_loss_curves(report: Report, path: Path) -> Path | None:
         ax.set_ylabel("training loss (median over seeds)")
         ax.set_title(f"{task} ({circuit})")
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_time_vs_accuracy(report: Report, path: Path) -> Path | None:
@@ -161,10 +163,7 @@ def plot_time_vs_accuracy(report: Report, path: Path) -> Path | None:
     ax.set_xlabel("training time, s (median)")
     ax.set_ylabel("test accuracy (median)")
     ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 # --- documents ----------------------------------------------------------------

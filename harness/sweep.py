@@ -94,8 +94,7 @@ def run_sweep(sweep: SweepConfig, results_dir="results", out=None) -> dict:
             counts["skipped (too big)"] += 1
             status = f"skipped: {too_big[size_key]} qubits already ran out of time"
         else:
-            left = sum(1 for c in configs[i:])
-            eta = f" ETA {_eta(spent / ran * (left + 1))}" if ran else ""
+            eta = f" ETA {_eta(spent / ran * (total - i + 1))}" if ran else ""
             print(f"[{_bar(i - 1, total)}] {i}/{total}{eta}  {label} ...", file=out, flush=True)
             start = time.perf_counter()
             row = run_config(cfg, results_dir, echo=None)

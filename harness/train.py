@@ -14,7 +14,7 @@ import time
 import torch
 from torch import nn
 
-from backends import build_layer, make_circuit
+from backends import UserError, build_layer, make_circuit
 
 from . import probe
 from .tasks import task_spec
@@ -105,7 +105,6 @@ def train(cfg, setup_started: float, progress=_progress) -> dict:
     n = len(X_train)
     steps_per_epoch = n // cfg.batch_size
     if steps_per_epoch == 0:
-        from backends import UserError
         raise UserError(f"batch size {cfg.batch_size} is larger than the {n} training samples")
     step_s, epoch_s, loss_per_epoch = [], [], []
     cpu0, wall0 = probe.cpu_seconds(), time.perf_counter()

@@ -9,6 +9,17 @@ PYTHON = sys.executable
 
 
 @pytest.fixture
+def bad_mnist_dir(tmp_path):
+    """A folder with the four standard MNIST file names holding garbage, not IDX data."""
+    folder = tmp_path / "bad-mnist"
+    folder.mkdir()
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                 "t10k-labels-idx1-ubyte"):
+        (folder / name).write_bytes(b"\x00\x00\x08\x03garbage")
+    return folder
+
+
+@pytest.fixture
 def run_cli(tmp_path):
     """Run `python -m harness ...` in a real child process from the project root."""
     import subprocess

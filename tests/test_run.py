@@ -73,13 +73,8 @@ def test_a_timeout_leaves_a_timeout_row_and_earlier_rows_intact(tmp_path):
     assert [r["status"] for r in read_rows(tmp_path).rows] == ["ok", "timeout"]
 
 
-def test_a_failing_child_becomes_a_failed_row_with_its_error(tmp_path, monkeypatch):
-    bad = tmp_path / "mnist"
-    bad.mkdir()
-    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-                 "t10k-labels-idx1-ubyte"):
-        (bad / name).write_bytes(b"\x00\x00\x08\x03garbage")
-    row = run_config(RunConfig(task="mnist01", backend="torch", epochs=1, data_dir=str(bad)),
+def test_a_failing_child_becomes_a_failed_row_with_its_error(tmp_path, bad_mnist_dir):
+    row = run_config(RunConfig(task="mnist01", backend="torch", epochs=1, data_dir=str(bad_mnist_dir)),
                      tmp_path / "res", echo=None)
     assert row["status"] == "failed" and row["returncode"] == 2
     assert "error:" in row["error"] and "train-images-idx3-ubyte" in row["error"]

@@ -15,12 +15,8 @@ from harness.sweep import SweepConfig, run_sweep
 GOLDEN = Path(__file__).parent / "golden" / "runs.jsonl"
 
 
-def test_sweep_resumes_without_repeating_work_and_survives_a_failing_run(tmp_path, capsys):
-    bad = tmp_path / "bad-mnist"
-    bad.mkdir()
-    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-                 "t10k-labels-idx1-ubyte"):
-        (bad / name).write_bytes(b"not idx")
+def test_sweep_resumes_without_repeating_work_and_survives_a_failing_run(tmp_path, capsys, bad_mnist_dir):
+    bad = bad_mnist_dir
     base = RunConfig(epochs=1, train_size=20, test_size=10, threads=1)
     sweep = SweepConfig(backends=("torch", "classical"), tasks=("moons",), seeds=(0, 1), base=base)
     results = tmp_path / "res"
