@@ -19,6 +19,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 ROTATIONS = ("RX", "RY", "RZ")
 FIXED = ("H", "CNOT")
 
@@ -33,6 +35,10 @@ class Expr:
         raise NotImplementedError
 
     def weights_used(self) -> set[int]:
+        raise NotImplementedError
+
+    def derivative(self, kind: str, index: int) -> "Expr":
+        """d(self)/d(x[index]) for ``kind`` "x", d(self)/d(w[index]) for "w"; constants folded."""
         raise NotImplementedError
 
     def __add__(self, other): return _Bin("+", self, _lift(other))
@@ -59,6 +65,7 @@ class Const(Expr):
     def evaluate(self, inp, weight): return self.value
     def inputs_used(self): return set()
     def weights_used(self): return set()
+    def derivative(self, kind, index): return Const(0.0)
     def __repr__(self): return repr(self.value)
 
 
@@ -69,6 +76,7 @@ class Input(Expr):
     def evaluate(self, inp, weight): return inp(self.index)
     def inputs_used(self): return {self.index}
     def weights_used(self): return set()
+    def derivative(self, kind, index): return Const(float(kind == "x" and index == self.index))
     def __repr__(self): return f"x{self.index}"
 
 
@@ -79,6 +87,7 @@ class Weight(Expr):
     def evaluate(self, inp, weight): return weight(self.index)
     def inputs_used(self): return set()
     def weights_used(self): return {self.index}
+    def derivative(self, kind, index): return Const(float(kind == "w" and index == self.index))
     def __repr__(self): return f"w{self.index}"
 
 
@@ -99,7 +108,31 @@ class _Bin(Expr):
 
     def inputs_used(self): return self.left.inputs_used() | self.right.inputs_used()
     def weights_used(self): return self.left.weights_used() | self.right.weights_used()
+
+    def derivative(self, kind, index):
+        da, db = self.left.derivative(kind, index), self.right.derivative(kind, index)
+        if self.op in "+-":
+            return _fold(self.op, da, db)
+        # product rule
+        return _fold("+", _fold("*", da, self.right), _fold("*", self.left, db))
     def __repr__(self): return f"({self.left!r} {self.op} {self.right!r})"
+
+
+def _fold(op: str, a: Expr, b: Expr) -> Expr:
+    """``a op b`` with constants folded, so derivatives stay as small as the angles."""
+    if isinstance(a, Const) and isinstance(b, Const):
+        return Const(_Bin(op, a, b).evaluate(None, None))
+    if op == "*" and any(isinstance(e, Const) and e.value == 0.0 for e in (a, b)):
+        return Const(0.0)
+    if op == "*" and isinstance(a, Const) and a.value == 1.0:
+        return b
+    if op == "*" and isinstance(b, Const) and b.value == 1.0:
+        return a
+    if op in "+-" and isinstance(b, Const) and b.value == 0.0:
+        return a
+    if op == "+" and isinstance(a, Const) and a.value == 0.0:
+        return b
+    return _Bin(op, a, b)
 
 
 @dataclass(frozen=True)
@@ -179,6 +212,49 @@ class Circuit:
             lines.append(f"  {g.name}{arg} on {list(g.wires)}")
         lines.append("  outputs: " + ", ".join(o.label for o in self.observables))
         return "\n".join(lines)
+
+
+class NumpyAngles:
+    """A circuit's gate angles and their chain rule on numpy arrays.
+
+    For a backend that is one autograd node of its own (``qiskit-shift``):
+    building the angles from torch operations costs a dozen small autograd
+    nodes per step, about a tenth of a ``moons`` training step. The
+    derivatives are taken from the expressions once, here.
+    """
+
+    def __init__(self, circuit: Circuit):
+        self.n_inputs, self.n_weights = circuit.n_inputs, circuit.n_weights
+        self.exprs = [g.angle for g in circuit.rotations]
+        # (rotation k, variable index, d angle_k / d variable), only where it can be non-zero
+        self.d_inputs = [(k, i, e.derivative("x", i)) for k, e in enumerate(self.exprs)
+                         for i in sorted(e.inputs_used())]
+        self.d_weights = [(k, j, e.derivative("w", j)) for k, e in enumerate(self.exprs)
+                          for j in sorted(e.weights_used())]
+
+    @staticmethod
+    def _column(expr: Expr, x, w):
+        """One expression over the batch: a (batch,) array, or a scalar that broadcasts."""
+        if isinstance(expr, Const):
+            return expr.value
+        return expr.evaluate(lambda i: x[:, i], lambda j: w[j])
+
+    def values(self, x, w):
+        """(batch, n_inputs), (n_weights,) float64 -> (batch, n_rotations) gate angles."""
+        out = np.empty((x.shape[0], len(self.exprs)))
+        for k, expr in enumerate(self.exprs):
+            out[:, k] = self._column(expr, x, w)
+        return out
+
+    def backprop(self, x, w, grad_angles):
+        """Gradients of the inputs (batch, n_inputs) and weights (n_weights,) from the angles'."""
+        grad_x = np.zeros((x.shape[0], self.n_inputs))
+        grad_w = np.zeros(self.n_weights)
+        for k, i, d in self.d_inputs:
+            grad_x[:, i] += grad_angles[:, k] * self._column(d, x, w)
+        for k, j, d in self.d_weights:
+            grad_w[j] += np.sum(grad_angles[:, k] * self._column(d, x, w))
+        return grad_x, grad_w
 
 
 class CircuitBuilder:

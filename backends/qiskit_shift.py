@@ -2,10 +2,10 @@
 
 The circuit description is compiled once into a Qiskit circuit in gate-angle
 form: one ``Parameter`` per rotation gate, in ``Circuit.rotations`` order. The
-gate angles are computed in torch (``circuit.angles(x, w)``), so torch's chain
-rule carries gradients from the angles back to inputs and weights; the Qiskit
-side only ever differentiates with respect to gate angles, with the
-parameter-shift rule
+gate angles are computed from the description's expressions, and the chain
+rule from the angles back to inputs and weights uses the expressions'
+derivatives (``NumpyAngles``); the Qiskit side only ever differentiates with
+respect to gate angles, with the parameter-shift rule
 
     dE/dtheta_k = (E(theta + pi/2 e_k) - E(theta - pi/2 e_k)) / 2,
 
@@ -42,8 +42,8 @@ import torch
 from torch import nn
 from torch.autograd.function import once_differentiable
 
-from .circuit import Circuit
-from .layer import QuantumLayer
+from .circuit import Circuit, NumpyAngles
+from .layer import QuantumLayer, check_batch
 
 
 # --- compiling the description --------------------------------------------------
@@ -319,32 +319,48 @@ class AerRows:
 # --- the autograd function ----------------------------------------------------
 
 class _ParameterShift(torch.autograd.Function):
-    """Angles (B, K) float64 -> raw expectations (B, n_obs) float64."""
+    """(x (B, n_inputs), w (n_weights,)) -> outputs (B, n_obs), numpy in between.
+
+    The whole layer is this one autograd node: the gate angles, the Aer calls,
+    the output map and the chain rule back to inputs and weights all run in
+    numpy (``NumpyAngles``). Built from torch operations, the same arithmetic
+    was a dozen autograd nodes costing ~0.2 ms of a ~1.9 ms ``moons`` step.
+    ``mapped`` returns float32 ``offset + scale * <Z>``, else the raw float64 <Z>.
+    """
 
     @staticmethod
-    def forward(ctx, angles: torch.Tensor, layer: "QiskitShiftLayer") -> torch.Tensor:
-        ctx.layer = layer
-        ctx.save_for_backward(angles)
-        values = layer._evaluate(angles.detach().cpu().numpy(), "forward")
-        return torch.from_numpy(values).to(angles.device)
+    def forward(ctx, x: torch.Tensor, w: torch.Tensor, layer: "QiskitShiftLayer", mapped: bool):
+        xs = x.detach().cpu().numpy().astype(np.float64)
+        ws = w.detach().cpu().numpy().astype(np.float64)
+        angles = layer.angle_map.values(xs, ws)
+        raw = layer._evaluate(angles, "forward")
+        ctx.layer, ctx.mapped, ctx.arrays = layer, mapped, (xs, ws, angles)
+        ctx.dtypes = (x.dtype, w.dtype)
+        if mapped:
+            return torch.from_numpy(layer.offsets + layer.scales * raw).to(torch.float32)
+        return torch.from_numpy(raw)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_output: torch.Tensor):
-        if not ctx.needs_input_grad[0]:
-            return None, None
-        (angles,) = ctx.saved_tensors
-        layer = ctx.layer
-        theta = angles.detach().cpu().numpy()
+        need_x, need_w = ctx.needs_input_grad[:2]
+        if not (need_x or need_w):
+            return None, None, None, None
+        layer, (xs, ws, theta) = ctx.layer, ctx.arrays
         batch, k = theta.shape
         shift = (np.pi / 2) * np.eye(k)                         # (K, K)
         plus = theta[None, :, :] + shift[:, None, :]            # (K, B, K): row (k, b)
         minus = theta[None, :, :] - shift[:, None, :]
         rows = np.concatenate([plus, minus]).reshape(2 * k * batch, k)
         values = layer._evaluate(rows, "backward").reshape(2, k, batch, -1)
-        jacobian = torch.from_numpy((values[0] - values[1]) / 2)  # (K, B, n_obs)
-        grad = torch.einsum("bo,kbo->bk", grad_output.detach().cpu().to(torch.float64), jacobian)
-        return grad.to(angles.device), None
+        jacobian = (values[0] - values[1]) / 2                  # (K, B, n_obs): d<Z>/d angle
+        grad = grad_output.detach().cpu().numpy().astype(np.float64)
+        if ctx.mapped:
+            grad = grad * layer.scales
+        grad_x, grad_w = layer.angle_map.backprop(xs, ws, np.einsum("bo,kbo->bk", grad, jacobian))
+        x_dtype, w_dtype = ctx.dtypes
+        return (torch.from_numpy(grad_x).to(x_dtype) if need_x else None,
+                torch.from_numpy(grad_w).to(w_dtype) if need_w else None, None, None)
 
 
 # --- the layer ------------------------------------------------------------------
@@ -354,6 +370,9 @@ class QiskitShiftLayer(QuantumLayer):
         super().__init__(circuit, shots=shots)
         self.weights = nn.Parameter(weights.to(torch.float32))
         self.threads = threads
+        self.angle_map = NumpyAngles(circuit)
+        self.scales = np.array([o.scale for o in circuit.observables], dtype=np.float64)
+        self.offsets = np.array([o.offset for o in circuit.observables], dtype=np.float64)
         # the circuit in gate-angle form, for inspection; AerRows runs its own program of it
         self.qiskit_circuit, self.theta = gate_angle_circuit(circuit)
         self.aer = AerRows(circuit, shots=shots, threads=threads)
@@ -369,9 +388,14 @@ class QiskitShiftLayer(QuantumLayer):
         self.circuit_executions += len(rows)
         return self.aer(rows)
 
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # the base class's output map, done inside the one autograd node
+        check_batch(self.circuit, x)
+        return _ParameterShift.apply(x, self.weights, self, True)
+
     def expectations(self, x: torch.Tensor) -> torch.Tensor:
-        angles = self.circuit.angles(x.to(torch.float64), self.weights.to(torch.float64))
-        return _ParameterShift.apply(angles, self)
+        check_batch(self.circuit, x)
+        return _ParameterShift.apply(x, self.weights, self, False)
 
 
 def build(circuit: Circuit, weights: torch.Tensor, *, spec=None, shots=None, threads=None):

@@ -113,6 +113,42 @@ def test_tutorial_entangling_angle_is_not_linear():
     assert value == pytest.approx(2 * (math.pi - 0.5) * (math.pi - 1.5))
 
 
+def test_angle_derivatives_by_hand():
+    from backends.circuit import Const
+    circuit = make_circuit("tutorial")
+    x0, x1 = 0.5, 1.5
+    # d/dx0 of 2 (pi - x0)(pi - x1) is -2 (pi - x1); nothing of the weights
+    zz = [g.angle for g in circuit.rotations if g.angle.inputs_used() == {0, 1}][0]
+    d0 = zz.derivative("x", 0).evaluate(lambda i: [x0, x1][i], lambda j: 0.0)
+    assert d0 == pytest.approx(-2 * (math.pi - x1))
+    assert isinstance(zz.derivative("w", 0), Const) and zz.derivative("w", 0).value == 0.0
+    # constants fold: d(2 x0)/dx0 is the constant 2, not an expression tree
+    rz = make_circuit("moons").rotations[0].angle
+    assert isinstance(rz.derivative("x", 0), Const) and rz.derivative("x", 0).value == 2.0
+
+
+@pytest.mark.parametrize("name,qubits,layers", [("textbook", None, None), ("moons", None, None),
+                                                ("tutorial", None, None), ("entangler", 3, 2)])
+def test_numpy_angles_match_torch_autograd(name, qubits, layers):
+    """The numpy angle map (qiskit-shift's) against torch's autograd through ``Circuit.angles``."""
+    from backends.circuit import NumpyAngles
+    circuit = make_circuit(name, qubits, layers)
+    gen = torch.Generator().manual_seed(4)
+    x = (torch.rand(6, circuit.n_inputs, generator=gen, dtype=torch.float64) * 6 - 3).requires_grad_()
+    w = (torch.rand(circuit.n_weights, generator=gen, dtype=torch.float64) * 6 - 3).requires_grad_()
+    angles = circuit.angles(x, w)
+    cotangent = torch.randn(angles.shape, generator=gen, dtype=torch.float64)
+    gx, gw = torch.autograd.grad(angles, (x, w), cotangent, allow_unused=True)
+    gw = torch.zeros_like(w) if gw is None else gw
+    amap = NumpyAngles(circuit)
+    xs, ws = x.detach().numpy(), w.detach().numpy()
+    np.testing.assert_allclose(amap.values(xs, ws), angles.detach().numpy(), rtol=0, atol=1e-12)
+    mx, mw = amap.backprop(xs, ws, cotangent.numpy())
+    np.testing.assert_allclose(mx, gx.numpy(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(mw, gw.numpy(), rtol=0, atol=1e-12)
+    assert np.abs(mx).max() > 0.1                       # a gradient that could be wrong
+
+
 def test_entangler_structure():
     c = make_circuit("entangler", 4, 3)
     assert (c.n_qubits, c.n_inputs, c.n_weights, c.n_outputs) == (4, 4, 12, 4)
