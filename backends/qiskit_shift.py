@@ -29,9 +29,12 @@ and, above all, Aer's fixed cost per experiment (~110 us: every parameter row
 is a separate experiment with its own circuit copy, optimisation passes, state
 allocation and result metadata). ``AerRows`` removes these costs one by one
 (see its docstring); the quantum state is still evolved by Aer, gate by gate,
-for every row. A ``moons`` training step (batch 5) went from ~11 ms to ~1.5 ms;
-what remains is mostly Aer's own floor, ~110 us per call (an empty circuit
-costs that much) plus ~6-8 us per 2-qubit row.
+for every row. A ``moons`` training step (batch 5) went from ~11 ms to ~1.7 ms,
+of which Aer's two calls are ~1 ms: ~120-190 us per call plus ~7-8 us per
+2-qubit row, inside Aer's C++ (``benchmarks/aer_floor.py`` breaks a step down).
+On this project's virtual machine, ~20 us of each call and of each experiment
+is Aer building a ``std::random_device`` (CPUID traps to the hypervisor),
+whatever the seed.
 """
 from __future__ import annotations
 
