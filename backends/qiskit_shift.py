@@ -340,7 +340,8 @@ class _ParameterShift(torch.autograd.Function):
         ctx.layer, ctx.mapped, ctx.arrays = layer, mapped, (xs, ws, angles)
         ctx.dtypes = (x.dtype, w.dtype)
         if mapped:
-            return torch.from_numpy(layer.offsets + layer.scales * raw).to(torch.float32)
+            # the base class's output map (its float64 buffers), applied in numpy
+            return torch.from_numpy(layer._offset.numpy() + layer._scale.numpy() * raw).to(torch.float32)
         return torch.from_numpy(raw)
 
     @staticmethod
@@ -359,7 +360,7 @@ class _ParameterShift(torch.autograd.Function):
         jacobian = (values[0] - values[1]) / 2                  # (K, B, n_obs): d<Z>/d angle
         grad = grad_output.detach().cpu().numpy().astype(np.float64)
         if ctx.mapped:
-            grad = grad * layer.scales
+            grad = grad * layer._scale.numpy()
         grad_x, grad_w = layer.angle_map.backprop(xs, ws, np.einsum("bo,kbo->bk", grad, jacobian))
         x_dtype, w_dtype = ctx.dtypes
         return (torch.from_numpy(grad_x).to(x_dtype) if need_x else None,
@@ -374,8 +375,6 @@ class QiskitShiftLayer(QuantumLayer):
         self.weights = nn.Parameter(weights.to(torch.float32))
         self.threads = threads
         self.angle_map = NumpyAngles(circuit)
-        self.scales = np.array([o.scale for o in circuit.observables], dtype=np.float64)
-        self.offsets = np.array([o.offset for o in circuit.observables], dtype=np.float64)
         # the circuit in gate-angle form, for inspection; AerRows runs its own program of it
         self.qiskit_circuit, self.theta = gate_angle_circuit(circuit)
         self.aer = AerRows(circuit, shots=shots, threads=threads)

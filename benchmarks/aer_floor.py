@@ -81,6 +81,10 @@ def replay(aer: TimedAer) -> list[float]:
     return [a + b for a, b in zip(seconds[::2], seconds[1::2])]
 
 
+def _median_ms(seconds: list[float]) -> float:
+    return round(statistics.median(seconds) * 1e3, 3)
+
+
 def main(epochs: int) -> None:
     classical, shift, aer_in_step = [], [], []
     for _ in range(2):                                  # alternate, so drifts hit both
@@ -89,8 +93,7 @@ def main(epochs: int) -> None:
         shift += steps
         aer_in_step += per_step
     aer_alone = replay(aer)
-    ms = lambda values: round(statistics.median(values) * 1e3, 3)      # noqa: E731
-    c, q, a, alone = ms(classical), ms(shift), ms(aer_in_step), ms(aer_alone)
+    c, q, a, alone = (_median_ms(v) for v in (classical, shift, aer_in_step, aer_alone))
     print(json.dumps({
         "classical_step_ms": c,
         "qiskit_shift_step_ms": q,
