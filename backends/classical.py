@@ -23,6 +23,9 @@ class ClassicalLayer(QuantumLayer):
     def expectations(self, x):
         return torch.tanh(self.linear(x))
 
+    def count_work(self, x):
+        return None          # no circuit: nothing is simulated
+
 
 def build(circuit: Circuit, weights: torch.Tensor, *, spec=None, shots=None, threads=None):
     return ClassicalLayer(circuit)

@@ -8,6 +8,8 @@ observable's ``offset + scale * <P>`` into float32.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
@@ -40,6 +42,32 @@ def check_weights(circuit: Circuit, weights) -> torch.Tensor:
     return weights.detach().clone()
 
 
+@dataclass(frozen=True)
+class WorkCount:
+    """Circuits simulated for one forward + backward of one batch, counted the same way everywhere.
+
+    ``values``: circuits simulated to produce the outputs. ``gradient_circuits``:
+    extra circuits simulated only for the gradient (parameter-shift's shifted
+    circuits). ``adjoint_passes``: circuits the device differentiated itself
+    with the adjoint method (a Jacobian or a vector-Jacobian product: one
+    reverse sweep each). Autograd through a statevector (backprop, the torch
+    reference) simulates nothing extra: both gradient counts are 0.
+    ``gradient_in_forward``: the gradient work happened inside the forward call.
+    """
+
+    values: int
+    gradient_circuits: int
+    adjoint_passes: int
+    gradient_in_forward: bool
+    simulator_calls: int | None = None       # calls into the simulator, where the backend sees them
+
+    def as_row(self) -> dict:
+        return {"value_executions_per_eval": self.values,
+                "gradient_executions_per_eval": self.gradient_circuits,
+                "adjoint_passes_per_eval": self.adjoint_passes,
+                "simulator_calls_per_eval": self.simulator_calls}
+
+
 class QuantumLayer(nn.Module):
     """Base of every backend's layer: (batch, n_inputs) -> (batch, n_outputs) float32."""
 
@@ -49,9 +77,13 @@ class QuantumLayer(nn.Module):
         super().__init__()
         self.circuit = circuit
         self.shots = shots
-        # Counters the harness reads; backends that can count them update them.
+        # Counters by the pass they happen in. ``simulator_calls``: calls into the
+        # simulator; ``executions``: circuits it simulated (one per parameter row).
+        # Backends that run their own simulator keep them always (it costs a
+        # dict update per call); the PennyLane layers count through the device
+        # only inside ``count_work``.
         self.simulator_calls = {"forward": 0, "backward": 0}
-        self.circuit_executions = 0
+        self.executions = {"forward": 0, "backward": 0}
         scales = [o.scale for o in circuit.observables]
         offsets = [o.offset for o in circuit.observables]
         self.register_buffer("_scale", torch.tensor(scales, dtype=torch.float64), persistent=False)
@@ -65,6 +97,33 @@ class QuantumLayer(nn.Module):
         raw = self.expectations(x)
         out = self._offset + self._scale * raw.to(torch.float64)
         return out.to(torch.float32)
+
+    def settings(self) -> dict:
+        """Backend settings that can change a figure, recorded in the result row."""
+        return {}
+
+    def reset_counters(self) -> None:
+        # in place: the qiskit backends' wrapped simulator calls write into these very dicts
+        for counters in (self.simulator_calls, self.executions, getattr(self, "estimator_calls", None)):
+            if counters is not None:
+                for key in counters:
+                    counters[key] = 0
+
+    def count_work(self, x: torch.Tensor) -> "WorkCount":
+        """One forward and backward of batch ``x``, counting the circuits simulated.
+
+        Run outside every timed span: the counting itself may cost time.
+        Leaves gradients on the parameters; the caller zeroes them.
+        """
+        self.reset_counters()
+        out = self(x)
+        forward = dict(self.executions)
+        out.sum().backward()
+        backward = {k: self.executions[k] - forward[k] for k in forward}
+        # our own simulators: forward-phase circuits give values, backward-phase ones the gradient
+        return WorkCount(values=forward["forward"], gradient_circuits=backward["backward"] + forward["backward"],
+                         adjoint_passes=0, gradient_in_forward=forward["backward"] > 0,
+                         simulator_calls=sum(self.simulator_calls.values()))
 
     def extra_repr(self) -> str:
         shots = "exact" if self.shots is None else f"shots={self.shots}"

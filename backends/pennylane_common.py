@@ -42,7 +42,7 @@ import warnings
 import torch
 
 from .circuit import Circuit
-from .layer import QuantumLayer
+from .layer import QuantumLayer, WorkCount
 
 _CAST_WARNING = "Casting complex values to real discards the imaginary part"
 warnings.filterwarnings("ignore", message=_CAST_WARNING)
@@ -115,7 +115,7 @@ def circuit_function(circuit: Circuit):
 
 
 def make_torch_layer(circuit: Circuit, weights: torch.Tensor, *, simulator: str, diff_method: str,
-                     shots: int | None = None, seed: int | None = None):
+                     device_vjp: bool = False, shots: int | None = None, seed: int | None = None):
     """A ``qml.qnn.TorchLayer`` for ``circuit`` whose weights start at ``weights``."""
     import pennylane as qml
 
@@ -124,6 +124,10 @@ def make_torch_layer(circuit: Circuit, weights: torch.Tensor, *, simulator: str,
         device_kwargs["seed"] = seed
     dev = qml.device(simulator, **device_kwargs)
     qnode_kwargs = {"interface": "torch", "diff_method": diff_method}
+    if device_vjp:
+        # the gradient as a vector-Jacobian product in the backward call, instead of
+        # the whole Jacobian in the forward call (PennyLane's default for adjoint)
+        qnode_kwargs["device_vjp"] = True
     if shots is not None:
         qnode_kwargs["shots"] = shots
     qnode = qml.QNode(circuit_function(circuit), dev, **qnode_kwargs)
@@ -141,40 +145,123 @@ def make_torch_layer(circuit: Circuit, weights: torch.Tensor, *, simulator: str,
     return layer
 
 
+# Device methods and what the circuits they receive are for. Counting through
+# these methods, rather than ``qml.Tracker``, counts every device the same way:
+# lightning.qubit's tracker counts each call twice (its class and its base
+# class are both wrapped by ``simulator_tracking``), and default.qubit's
+# tracker computes each tape's resources, which costs time of its own.
+_DEVICE_METHODS = {
+    "execute": ("values",),
+    "execute_and_compute_derivatives": ("values", "adjoint"),
+    "compute_derivatives": ("adjoint",),
+    "execute_and_compute_vjp": ("values", "adjoint"),
+    "compute_vjp": ("adjoint",),
+}
+
+
+def _n_circuits(circuits, kind: str) -> int:
+    """Circuits in a device call; for derivatives, only those with a parameter to differentiate.
+
+    With grad_on_execution, PennyLane calls the device's derivative method even
+    when nothing requires a gradient (evaluation with every parameter frozen);
+    the device then differentiates nothing, and nothing is counted.
+    """
+    tapes = [circuits] if hasattr(circuits, "operations") else list(circuits)
+    if kind == "adjoint":
+        tapes = [t for t in tapes if len(t.trainable_params)]
+    return sum(getattr(t, "batch_size", None) or 1 for t in tapes)
+
+
+class _DeviceCounter:
+    """Counts the circuits handed to a device's methods while it is active (a context manager).
+
+    Instance attributes shadow the class's methods for the duration, so nothing
+    is counted, or slowed, outside it. A method the device calls from inside
+    another counted method is not counted again.
+    """
+
+    def __init__(self, device, phase_of):
+        self.device, self.phase_of = device, phase_of
+        self.counts = {}                 # (phase, kind) -> circuits
+        self._depth = 0
+
+    def _wrap(self, name, kinds):
+        method = getattr(self.device, name)
+
+        def counted(circuits, *args, **kwargs):
+            if self._depth == 0:
+                phase = self.phase_of()
+                for kind in kinds:
+                    self.counts[phase, kind] = self.counts.get((phase, kind), 0) + _n_circuits(circuits, kind)
+            self._depth += 1
+            try:
+                return method(circuits, *args, **kwargs)
+            finally:
+                self._depth -= 1
+        return counted
+
+    def __enter__(self):
+        for name, kinds in _DEVICE_METHODS.items():
+            if hasattr(self.device, name):
+                setattr(self.device, name, self._wrap(name, kinds))
+        return self
+
+    def __exit__(self, *exc):
+        for name in _DEVICE_METHODS:
+            self.device.__dict__.pop(name, None)
+
+    def get(self, phase, kind) -> int:
+        return self.counts.get((phase, kind), 0)
+
+
 class PennyLaneLayer(QuantumLayer):
     """A TorchLayer on a PennyLane device, behind the common QuantumLayer interface."""
 
     def __init__(self, circuit: Circuit, weights: torch.Tensor, *, simulator: str, diff_method: str,
-                 shots: int | None = None, threads: int | None = None):
+                 device_vjp: bool = False, shots: int | None = None, threads: int | None = None):
         super().__init__(circuit, shots=shots)
         self.simulator = simulator
         self.diff_method = diff_method
+        self.device_vjp = device_vjp
         self.threads_note = configure_threads(simulator, threads)
         # draw the sampling seed from torch's global generator only when sampling,
         # so exact backends leave the generator where the torch reference does
         seed = int(torch.randint(0, 2 ** 31 - 1, (1,))) if shots is not None else None
         self.seed = seed
         self.qlayer = make_torch_layer(circuit, weights, simulator=simulator, diff_method=diff_method,
-                                       shots=shots, seed=seed)
+                                       device_vjp=device_vjp, shots=shots, seed=seed)
         self._n_out = circuit.n_outputs
 
-    def _count_backward(self, grad):
-        self.simulator_calls["backward"] += 1
-        return grad
+    @property
+    def device(self):
+        return self.qlayer.qnode.device
 
     def expectations(self, x):
         # float64 like the torch reference: TorchLayer casts its weights to the input's
         # dtype, and float32 angles such as the tutorial's 2(pi - x0)(pi - x1) lose ~1e-6
         out = self.qlayer(x.to(torch.float64))
-        self.simulator_calls["forward"] += 1
-        # one circuit per sample (default.qubit backprop simulates them as one broadcast tape)
-        self.circuit_executions += x.shape[0]
-        if out.requires_grad:
-            out.register_hook(self._count_backward)
         return out.reshape(x.shape[0], self._n_out)
 
+    def settings(self) -> dict:
+        return {"device_vjp": self.device_vjp}
+
+    def count_work(self, x):
+        phase = {"now": "forward"}
+        with _DeviceCounter(self.device, lambda: phase["now"]) as counter:
+            out = self(x)
+            phase["now"] = "backward"
+            out.sum().backward()
+        values = counter.get("forward", "values")
+        # circuits run in the backward call that are not adjoint passes: shifted circuits
+        shifted = counter.get("backward", "values")
+        adjoint = counter.get("forward", "adjoint") + counter.get("backward", "adjoint")
+        return WorkCount(values=values, gradient_circuits=shifted, adjoint_passes=adjoint,
+                         gradient_in_forward=counter.get("forward", "adjoint") > 0,
+                         simulator_calls=None)
+
     def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, device={self.simulator}, diff_method={self.diff_method}"
+        return (f"{super().extra_repr()}, device={self.simulator}, diff_method={self.diff_method}"
+                + (", device_vjp=True" if self.device_vjp else ""))
 
 
 def build_pennylane(circuit: Circuit, weights: torch.Tensor, *, simulator: str, spec=None,
@@ -182,4 +269,4 @@ def build_pennylane(circuit: Circuit, weights: torch.Tensor, *, simulator: str, 
     if spec is None or spec.simulator != simulator:
         raise ValueError(f"a {simulator} backend needs its registry spec (got {spec!r})")
     return PennyLaneLayer(circuit, weights, simulator=simulator, diff_method=spec.diff_method,
-                          shots=shots, threads=threads)
+                          device_vjp=spec.device_vjp, shots=shots, threads=threads)

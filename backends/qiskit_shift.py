@@ -116,7 +116,7 @@ def torch_seed() -> int:
 class CountingRun:
     """Stands in for ``backend.run`` so every real simulator call is counted on ``layer``.
 
-    ``simulator_calls[layer._phase]`` grows by one per call; ``circuit_executions``
+    ``simulator_calls[layer._phase]`` grows by one per call; ``executions[layer._phase]``
     by the number of circuits it simulates (bound parameter rows included).
     A class, not a closure, so ``copy.deepcopy`` of a layer counts on the copy.
     (Used by the ``qiskit-ml`` backend; ``qiskit-shift`` counts in ``_evaluate``.)
@@ -127,7 +127,7 @@ class CountingRun:
 
     def __call__(self, circuits, *args, **kwargs):
         self.layer.simulator_calls[self.layer._phase] += 1
-        self.layer.circuit_executions += _experiments(circuits, kwargs.get("parameter_binds"))
+        self.layer.executions[self.layer._phase] += _experiments(circuits, kwargs.get("parameter_binds"))
         return self.run(circuits, *args, **kwargs)
 
 
@@ -249,6 +249,11 @@ class AerRows:
                              for i, inst in enumerate(program.data) if inst.operation.is_parameterized()]
             assert sorted(c for _, c in self._targets) == list(range(len(self.theta)))
             self._assembled = [aer_circuit]
+
+    @property
+    def path(self) -> str:
+        """Which way calls reach Aer: its internal compile/execute steps, or the public ``run``."""
+        return "internal" if self._assembled is not None else "public backend.run"
 
     # Aer's native circuits cannot be pickled: copies (copy.deepcopy of a model,
     # pickling) rebuild from the description, with a fresh simulator.
@@ -387,8 +392,11 @@ class QiskitShiftLayer(QuantumLayer):
         """
         rows = np.ascontiguousarray(rows, dtype=np.float64)
         self.simulator_calls[phase] += 1
-        self.circuit_executions += len(rows)
+        self.executions[phase] += len(rows)
         return self.aer(rows)
+
+    def settings(self) -> dict:
+        return {"aer_path": self.aer.path, "aer_rows_per_experiment": self.aer.rows_per_experiment}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # the base class's output map, done inside the one autograd node

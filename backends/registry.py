@@ -25,6 +25,11 @@ class BackendSpec:
     shots: bool                    # can it sample shots?
     requires: tuple[str, ...]      # importable top-level packages it needs
     summary: str
+    device_vjp: bool = False       # PennyLane's QNode(device_vjp=True): a VJP in the backward call
+    # Where the quantum gradient is computed with the library's defaults. PennyLane's
+    # adjoint (grad_on_execution="best") computes the whole Jacobian inside the forward
+    # call; the backward call only contracts it. Checked against counted work in tests.
+    gradient_in: str = "backward call"
 
     def missing(self) -> list[str]:
         return [pkg for pkg in self.requires if importlib.util.find_spec(pkg) is None]
@@ -46,11 +51,18 @@ BACKENDS: dict[str, BackendSpec] = {s.name: s for s in [
     BackendSpec("default-backprop", "backends.pennylane_default", "pennylane", "default.qubit", "backprop",
                 False, _PENNYLANE, "TorchLayer on default.qubit, backprop"),
     BackendSpec("default-adjoint", "backends.pennylane_default", "pennylane", "default.qubit", "adjoint",
-                False, _PENNYLANE, "TorchLayer on default.qubit, adjoint"),
+                False, _PENNYLANE, "TorchLayer on default.qubit, adjoint (Jacobian in the forward call)",
+                gradient_in="forward call"),
+    BackendSpec("default-adjoint-vjp", "backends.pennylane_default", "pennylane", "default.qubit", "adjoint",
+                False, _PENNYLANE, "TorchLayer on default.qubit, adjoint with device_vjp=True", device_vjp=True),
     BackendSpec("default-shift", "backends.pennylane_default", "pennylane", "default.qubit", "parameter-shift",
                 True, _PENNYLANE, "TorchLayer on default.qubit, parameter-shift"),
     BackendSpec("lightning-adjoint", "backends.pennylane_lightning", "pennylane", "lightning.qubit", "adjoint",
-                False, _LIGHTNING, "TorchLayer on lightning.qubit, adjoint"),
+                False, _LIGHTNING, "TorchLayer on lightning.qubit, adjoint (Jacobian in the forward call)",
+                gradient_in="forward call"),
+    BackendSpec("lightning-adjoint-vjp", "backends.pennylane_lightning", "pennylane", "lightning.qubit",
+                "adjoint", False, _LIGHTNING, "TorchLayer on lightning.qubit, adjoint with device_vjp=True",
+                device_vjp=True),
     BackendSpec("lightning-shift", "backends.pennylane_lightning", "pennylane", "lightning.qubit",
                 "parameter-shift", True, _LIGHTNING, "TorchLayer on lightning.qubit, parameter-shift"),
     BackendSpec("torch", "backends.torch_statevector", "torch", "torch statevector", "autograd", False,

@@ -94,7 +94,7 @@ class TorchStatevectorLayer(QuantumLayer):
         angles = self.circuit.angles(x.to(torch.float64), self.weights.to(torch.float64))
         probs = simulate(self.circuit, angles).reshape(x.shape[0], -1).abs() ** 2
         self.simulator_calls["forward"] += 1
-        self.circuit_executions += x.shape[0]
+        self.executions["forward"] += x.shape[0]     # one batched simulation of B circuits
         return probs @ self._signs.T
 
 

@@ -11,21 +11,41 @@ With ``--benchmark-disable`` (CI) pytest-benchmark runs each function once,
 untimed; the heaviest combinations (parameter-shift backends on 8 or more
 qubits, 3 to 15 s per step here) are then skipped, so the CI run stays short.
 The test files hold the parametrisation and the correctness checks.
+
+Threads: the budget (``HARNESS_BENCH_THREADS``, default every CPU this process
+may use) goes into the thread variables here, before torch, numpy or any
+simulator is imported, when pytest is started on ``benchmarks`` alone (``make
+bench``); it is passed to every layer and recorded in ``extra_info`` with
+whether it came before the imports. Peak memory is left out: the pytest
+process's high-water mark only grows from test to test, so it would describe
+no single benchmark; ``harness run`` measures memory per run instead.
 """
 from __future__ import annotations
 
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 
-import pytest
-import torch
+from harness.provenance import BUDGET_VARS, allowed_cpus, thread_env
 
-from backends import BACKENDS, UserError, build_layer, make_circuit
-from backends.circuit import Circuit
-from backends.registry import BackendSpec
-from harness.probe import cpu_seconds, peak_rss_mb
-from harness.weights import initial_weights
+THREADS = int(os.environ.get("HARNESS_BENCH_THREADS") or allowed_cpus())
+# True when no thread pool can have been sized yet (pytest run on benchmarks alone)
+THREADS_BEFORE_IMPORT = not any(m in sys.modules for m in ("torch", "numpy", "pennylane_lightning"))
+if THREADS_BEFORE_IMPORT:
+    for _var in BUDGET_VARS:
+        os.environ[_var] = str(THREADS)
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from backends import BACKENDS, UserError, build_layer, make_circuit  # noqa: E402
+from backends.circuit import Circuit  # noqa: E402
+from backends.registry import BackendSpec  # noqa: E402
+from harness.probe import cpu_seconds  # noqa: E402
+from harness.weights import initial_weights  # noqa: E402
+
+torch.set_num_threads(THREADS)
 
 WARMUP_ROUNDS = 1
 ROUNDS = 20                 # exact-gradient backends: milliseconds to half a second per step
@@ -85,15 +105,6 @@ class _Meter:
         return cpu / wall if wall > 0 else None
 
 
-def _reset_counters(layer) -> None:
-    # in place: the qiskit backends' wrapped `backend.run` writes into these very dicts
-    for counters in (layer.simulator_calls, getattr(layer, "estimator_calls", None)):
-        if counters is not None:
-            for key in counters:
-                counters[key] = 0
-    layer.circuit_executions = 0
-
-
 @pytest.fixture
 def layer_benchmark(benchmark):
     """``run(backend, circuit, qubits, layers, batch) -> LayerRun`` (or a pytest skip)."""
@@ -110,7 +121,7 @@ def layer_benchmark(benchmark):
 
         torch.manual_seed(SEED)            # the classical twin draws its Linear from torch's generator
         try:
-            layer = build_layer(backend, circuit, initial_weights(circuit, SEED))
+            layer = build_layer(backend, circuit, initial_weights(circuit, SEED), threads=THREADS)
         except UserError as exc:           # a documented refusal (for example qiskit-ml's unused parameters)
             pytest.skip(f"backend '{backend}' refuses circuit '{circuit.name}': {exc}")
 
@@ -120,7 +131,6 @@ def layer_benchmark(benchmark):
 
         def setup():
             layer.zero_grad(set_to_none=True)
-            _reset_counters(layer)         # so the counters describe exactly one step: the last round's
             x = (torch.rand(batch, circuit.n_inputs, generator=gen) * torch.pi).requires_grad_()
             last["x"] = x
             meter.start()
@@ -140,29 +150,27 @@ def layer_benchmark(benchmark):
         out = benchmark.pedantic(step, setup=setup, teardown=teardown, rounds=rounds,
                                  warmup_rounds=WARMUP_ROUNDS, iterations=1)
 
+        work = layer.count_work(last["x"].detach().clone().requires_grad_())   # after the timing
         info = {
             "backend": backend,
             "framework": spec.framework,
             "diff_method": spec.diff_method,
+            "device_vjp": spec.device_vjp,
+            "gradient_computed_in": spec.gradient_in,
             "circuit": circuit.name,
             "qubits": circuit.n_qubits,
             "layers": layers,
             "batch": batch,
-            # VmHWM of the whole pytest process: every earlier test's peak is in it,
-            # so within a shared pytest run this is an upper bound, not this layer's own peak.
-            "peak_rss_mb": peak_rss_mb(),
             # CPU s / wall s over the timed rounds (warm-up excluded); None when disabled
             "effective_cores": meter.effective_cores(skip=WARMUP_ROUNDS),
+            "threads": THREADS,
+            "threads_set_before_import": THREADS_BEFORE_IMPORT,
             "torch_threads": torch.get_num_threads(),
-            # lightning's OpenMP threads; unset means one per core, which on a busy
-            # 2-core machine made lightning's timings swing 20x between runs
-            "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
-            # counters of the last round alone: one forward + backward of one batch
-            "simulator_calls": dict(layer.simulator_calls),
-            "circuit_executions": layer.circuit_executions,
+            "thread_env": thread_env(),
+            # circuits simulated by one forward + backward of one batch, counted after the timing
+            **(work.as_row() if work is not None else {}),
+            "backend_settings": layer.settings(),
         }
-        if hasattr(layer, "estimator_calls"):
-            info["estimator_calls"] = dict(layer.estimator_calls)
         benchmark.extra_info.update(info)
         return LayerRun(layer=layer, circuit=circuit, batch=batch, out=out, x=last["x"], extra_info=info)
 

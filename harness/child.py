@@ -17,19 +17,23 @@ import sys  # noqa: E402
 def main(argv) -> int:
     result_path = argv[1]
     cfg_dict = json.load(sys.stdin)
-    from . import probe
+    from . import probe, provenance
+    seen_env = provenance.thread_env()          # what this process was started with
     from .config import RunConfig
     from .train import train
 
     cfg = RunConfig.from_dict(cfg_dict)
-    with probe.Sampler() as sampler:
-        figures = train(cfg, STARTED)
+    with probe.Sampler(span="setup") as sampler:
+        figures = train(cfg, STARTED, sampler=sampler)
+    final_hwm = probe.peak_rss_mib()
     figures.update(
-        cpu_s=probe.cpu_seconds(),
-        wall_s=time.perf_counter() - STARTED,
-        peak_rss_mb=probe.peak_rss_mb(),
-        peak_threads=sampler.peak_threads,
-        peak_children=sampler.peak_children,
+        thread_env=seen_env,
+        run_cpu_s=probe.cpu_seconds(),
+        child_wall_s=time.perf_counter() - STARTED,
+        # VmHWM was reset when training started: the run's peak is the larger of before and since
+        run_peak_rss_mib=max(v for v in (figures.get("setup_peak_rss_mib"), final_hwm) if v is not None),
+        run_peak_threads=sampler.peak_threads,
+        run_peak_children=sampler.peak_children,
     )
     with open(result_path + ".tmp", "w") as fh:
         json.dump(figures, fh)

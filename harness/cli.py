@@ -119,7 +119,11 @@ def _run_options(p, single=True):
     p.add_argument("--circuit", help="swap the task's circuit (mnist tasks: textbook or tutorial)")
     p.add_argument("--digits", type=_digits, help="MNIST digit pair, e.g. 3,7")
     p.add_argument("--shots", type=_shots, help="sample this many shots (default: exact)")
-    p.add_argument("--threads", type=_int("threads"), help="thread budget (default: every core)")
+    p.add_argument("--threads", type=_int("threads"),
+                   help="thread budget (default: every CPU this process may use, affinity and cgroup quota)")
+    p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                   help="set an environment variable for the run, e.g. OMP_WAIT_POLICY=ACTIVE; recorded and "
+                        "part of the configuration (repeatable). Otherwise your environment passes through as is")
     p.add_argument("--timeout", type=_positive_float("timeout"), help="seconds before a run is killed")
     p.add_argument("--epochs", type=_int("epochs"), help="override the task's epochs")
     p.add_argument("--lr", type=_positive_float("lr"), help="override the task's learning rate")
@@ -160,23 +164,23 @@ def _dispatch(args) -> int:
     if args.command == "run":
         import json
 
-        from .config import RunConfig
+        from .config import RunConfig, parse_env
         from .runner import run_config, summary
         cfg = RunConfig(task=args.task, backend=args.backend, circuit=args.circuit, qubits=args.qubits,
                         layers=args.layers, digits=args.digits, seed=args.seed, shots=args.shots,
-                        threads=args.threads, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                        train_size=args.train_size, test_size=args.test_size, data_dir=args.data_dir,
-                        timeout_s=args.timeout)
+                        threads=args.threads, env=parse_env(args.env), epochs=args.epochs,
+                        batch_size=args.batch_size, lr=args.lr, train_size=args.train_size,
+                        test_size=args.test_size, data_dir=args.data_dir, timeout_s=args.timeout)
         row = run_config(cfg, results_dir=args.results)
         print(summary(row), file=sys.stderr)
         if args.json:
             print(json.dumps(row))
         return 0 if row["status"] == "ok" else 1
     if args.command == "sweep":
-        from .config import RunConfig
+        from .config import RunConfig, parse_env
         from .sweep import SweepConfig, run_sweep
         base = RunConfig(circuit=args.circuit, digits=args.digits, shots=args.shots, threads=args.threads,
-                         epochs=args.epochs, lr=args.lr, train_size=args.train_size, test_size=args.test_size,
+                         env=parse_env(args.env), epochs=args.epochs, lr=args.lr, train_size=args.train_size, test_size=args.test_size,
                          data_dir=args.data_dir, timeout_s=args.timeout)
         counts = run_sweep(SweepConfig(backends=args.backends, tasks=args.tasks, seeds=args.seeds,
                                        qubits=args.qubits, layers=args.layers, batch_sizes=args.batch_sizes,
@@ -191,7 +195,7 @@ def _dispatch(args) -> int:
         if args.format not in FORMATS:
             raise UserError(f"unknown report format '{args.format}'; valid: {', '.join(FORMATS)}")
         bench = args.benchmarks if args.benchmarks is not None else sorted(
-            str(p) for p in (Path(args.results) / "benchmarks").glob("*.json"))
+            str(p) for p in (Path(args.results) / "benchmarks").rglob("*.json"))
         report = build_report(args.results, reference=args.reference, benchmark_files=bench)
         for warning in report.warnings:
             print(f"warning: {warning}", file=sys.stderr)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass
 
 from backends import CIRCUITS, UserError, backend_spec, check_shots
 from backends.registry import DEFAULT_LAYERS, DEFAULT_QUBITS, MAX_QUBITS, refuse_shots
 
+from .provenance import BUDGET_VARS, allowed_cpus
 from .tasks import TASKS, task_spec
 
 
@@ -26,7 +28,10 @@ class RunConfig:
     digits: tuple[int, int] | None = None   # MNIST tasks only
     seed: int = 0
     shots: int | None = None           # None: exact
-    threads: int | None = None         # None: every core of the machine
+    threads: int | None = None         # None: every CPU this process may use (affinity, cgroup quota)
+    # environment variables set explicitly for the run, e.g. (("OMP_WAIT_POLICY", "ACTIVE"),);
+    # everything else is the user's own environment, passed through and recorded
+    env: tuple[tuple[str, str], ...] = ()
     epochs: int | None = None
     batch_size: int | None = None
     lr: float | None = None
@@ -41,6 +46,7 @@ class RunConfig:
     def as_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["digits"] = list(self.digits) if self.digits else None
+        d["env"] = {k: v for k, v in self.env}
         return d
 
     @classmethod
@@ -49,6 +55,8 @@ class RunConfig:
         d = {k: v for k, v in d.items() if k in known}
         if d.get("digits") is not None:
             d["digits"] = tuple(d["digits"])
+        if isinstance(d.get("env"), dict):
+            d["env"] = tuple(d["env"].items())
         return cls(**d)
 
 
@@ -58,6 +66,37 @@ def _positive_int(label, value, minimum=1):
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise UserError(f"{label} must be an integer of at least {minimum}; received {value!r}")
     return value
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def parse_env(items) -> tuple[tuple[str, str], ...]:
+    """``["NAME=VALUE", ...]`` -> ((NAME, VALUE), ...)."""
+    pairs = []
+    for item in items or ():
+        name, sep, value = str(item).partition("=")
+        if not sep:
+            raise UserError(f"--env takes NAME=VALUE, such as OMP_WAIT_POLICY=ACTIVE; received '{item}'")
+        pairs.append((name.strip(), value))
+    return tuple(pairs)
+
+
+def check_env(env) -> tuple[tuple[str, str], ...]:
+    """Explicit environment settings: valid names, none twice, not the thread budget's own, sorted."""
+    pairs = tuple((str(k), str(v)) for k, v in (env.items() if isinstance(env, dict) else env or ()))
+    seen = set()
+    for name, value in pairs:
+        if not _ENV_NAME.fullmatch(name):
+            raise UserError(f"--env needs a variable name of letters, digits and _; received '{name}'")
+        if name in BUDGET_VARS:
+            raise UserError(f"{name} is the thread budget; set it with --threads, not --env")
+        if name in seen:
+            raise UserError(f"--env sets {name} twice; give each variable once")
+        if "\0" in value:
+            raise UserError(f"--env {name}: the value holds a NUL character")
+        seen.add(name)
+    return tuple(sorted(pairs))
 
 
 def resolve(cfg: RunConfig) -> RunConfig:
@@ -88,7 +127,8 @@ def resolve(cfg: RunConfig) -> RunConfig:
     shots = check_shots(cfg.shots)
     refuse_shots(spec, shots)
     _positive_int("seed", cfg.seed, 0)
-    threads = _positive_int("threads", cfg.threads) or os.cpu_count() or 1
+    threads = _positive_int("threads", cfg.threads) or allowed_cpus()
+    env = check_env(cfg.env)
     lr = task.lr if cfg.lr is None else cfg.lr
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
         raise UserError(f"lr must be a positive number; received {lr!r}")
@@ -102,7 +142,7 @@ def resolve(cfg: RunConfig) -> RunConfig:
     if cfg.data_dir is not None and not os.path.isdir(cfg.data_dir):
         raise UserError(f"data dir '{cfg.data_dir}' is not a folder; give a folder with the MNIST IDX files")
     return dataclasses.replace(
-        cfg, circuit=circuit, qubits=qubits, layers=layers, digits=digits, shots=shots, threads=threads,
+        cfg, circuit=circuit, qubits=qubits, layers=layers, digits=digits, shots=shots, threads=threads, env=env,
         epochs=_positive_int("epochs", cfg.epochs) or task.epochs,
         batch_size=batch_size,
         lr=float(lr),

@@ -11,7 +11,18 @@ from pathlib import Path
 
 PACKAGES = ("torch", "qiskit", "qiskit-aer", "qiskit-machine-learning", "pennylane", "pennylane-lightning",
             "numpy")
-THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_WAIT_POLICY")
+# The thread budget's own variables (set from --threads) ...
+BUDGET_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+# ... and every variable of these families is recorded, whoever set it, since each
+# can change a figure (OMP_WAIT_POLICY halves lightning's speed on small circuits).
+THREAD_PREFIXES = ("OMP_", "GOMP_", "KMP_", "MKL_", "OPENBLAS_", "GOTO_", "BLIS_", "VECLIB_", "NUMEXPR_",
+                   "TORCH_NUM_", "QISKIT_", "AER_")
+
+
+def thread_env(env=None) -> dict:
+    """The thread-related variables of ``env`` (default: this process's), sorted by name."""
+    env = os.environ if env is None else env
+    return {k: env[k] for k in sorted(env) if k.startswith(THREAD_PREFIXES)}
 
 
 def versions() -> dict:
@@ -51,17 +62,54 @@ def git_commit() -> str | None:
     return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
+def _cgroup_cpu_limit(root="/sys/fs/cgroup") -> int | None:
+    """Whole CPUs a cgroup quota allows (v2 ``cpu.max``, else v1 ``cfs_quota_us``); None: no quota.
+
+    A fractional quota is rounded down (at least 1): a thread budget above the
+    quota would be throttled, and throttling disturbs timings.
+    """
+    quota = period = None
+    try:
+        with open(os.path.join(root, "cpu.max")) as fh:
+            q, p = fh.read().split()[:2]
+        if q != "max":
+            quota, period = int(q), int(p)
+    except (OSError, ValueError):
+        try:
+            with open(os.path.join(root, "cpu", "cpu.cfs_quota_us")) as fh:
+                q = int(fh.read())
+            with open(os.path.join(root, "cpu", "cpu.cfs_period_us")) as fh:
+                p = int(fh.read())
+            if q > 0:
+                quota, period = q, p
+        except (OSError, ValueError):
+            pass
+    if quota is None or not period:
+        return None
+    return max(1, quota // period)
+
+
+def allowed_cpus(cgroup_root="/sys/fs/cgroup") -> int:
+    """The CPUs this process may use: its affinity mask, capped by a cgroup CPU quota."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    limit = _cgroup_cpu_limit(cgroup_root)
+    return min(cpus, limit) if limit else cpus
+
+
 def machine() -> dict:
-    return {"cpu_model": cpu_model(), "cpu_count": os.cpu_count(), "hostname": platform.node(),
-            "platform": platform.platform()}
+    return {"cpu_model": cpu_model(), "cpu_count": os.cpu_count(), "cpus_allowed": allowed_cpus(),
+            "hostname": platform.node(), "platform": platform.platform()}
 
 
 def collect(env: dict | None = None) -> dict:
-    env = os.environ if env is None else env
     return {
         "versions": versions(),
         "machine": machine(),
-        "thread_env": {k: env.get(k) for k in THREAD_VARS},
+        # what the child was given; a child that reports back replaces it with what it saw
+        "thread_env": thread_env(env),
         "git_commit": git_commit(),
         "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }

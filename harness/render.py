@@ -17,8 +17,8 @@ SUMMARY_COLUMNS = [
     ("backend", "backend", str), ("seeds", "seeds", str),
     ("train_s", "train s (median)", "{:.2f}"), ("train_range", "min-max s", str),
     ("steady_step_ms", "steady step ms", "{:.2f}"), ("quantum_share", "quantum share", "{:.0%}"),
-    ("peak_rss_mb", "peak MiB", "{:.0f}"), ("effective_cores", "cores", "{:.2f}"),
-    ("peak_threads", "threads", str), ("test_accuracy", "test acc", "{:.1%}"),
+    ("run_peak_rss_mib", "run peak MiB", "{:.0f}"), ("train_effective_cores", "train cores", "{:.2f}"),
+    ("run_peak_threads", "run peak threads", str), ("test_accuracy", "test acc", "{:.1%}"),
     ("x_reference", "x torch", "{:.1f}"), ("x_classical", "x classical", "{:.1f}"),
 ]
 
@@ -99,7 +99,7 @@ def plot_scaling(report: Report, out: Path) -> list[Path]:
         for backend, b in g.groupby("backend"):
             b = b.sort_values("qubits")
             ax1.plot(b["qubits"], b["steady_step_ms"], marker="o", label=backend)
-            ax2.plot(b["qubits"], b["peak_rss_mb"], marker="o", label=backend)
+            ax2.plot(b["qubits"], b["run_peak_rss_mib"], marker="o", label=backend)
         cross = report.crossovers
         if not cross.empty:
             mine = cross[(cross["layers"] == layers) & (cross["batch_size"] == batch)]
@@ -184,7 +184,7 @@ def write_markdown(report: Report, out: Path) -> Path:
     lines += ["", "Times are medians over seeds of the training wall time in a fresh process (setup excluded); "
               "`x torch` and `x classical` divide by the torch statevector and the classical twin on the same "
               "configuration; quantum share is the time inside the quantum layer's forward and backward passes; "
-              "cores are CPU seconds / wall seconds while training; peak MiB is the run's VmHWM.", ""]
+              "cores are CPU seconds / wall seconds while training; run peak MiB is the whole child process's VmHWM (setup and evaluation included).", ""]
     if report.warnings:
         lines += ["## Warnings", ""] + [f"- {w}" for w in report.warnings] + [""]
     if not report.advice.empty:
@@ -193,7 +193,7 @@ def write_markdown(report: Report, out: Path) -> Path:
         lines += ["## Which should I pick?", "",
                   md_table(adv, [("config", "configuration", str), ("fastest", "fastest", str),
                                  ("fastest_s", "s", "{:.2f}"), ("least_memory", "least memory", str),
-                                 ("least_memory_mb", "MiB", "{:.0f}"), ("best_balance", "best balance", str),
+                                 ("least_memory_mib", "MiB", "{:.0f}"), ("best_balance", "best balance", str),
                                  ("slowest", "slowest", str), ("slowest_s", "s", "{:.2f}")]), ""]
     plots = []
     for maker, name in ((plot_time_per_backend, "time_per_backend.png"), (plot_loss_curves, "loss_curves.png"),
@@ -219,7 +219,7 @@ def write_markdown(report: Report, out: Path) -> Path:
                                            ("step_time_x_per_qubit", "step time x/qubit", "{:.2f}"),
                                            ("memory_above_base_x_per_qubit", "memory above base x/qubit", "{:.2f}"),
                                            ("step_ms_at_max", "step ms at max", "{:.1f}"),
-                                           ("peak_rss_mb_at_max", "MiB at max", "{:.0f}")]), ""]
+                                           ("run_peak_rss_mib_at_max", "MiB at max", "{:.0f}")]), ""]
     if not report.scaling.empty:
         for p in plot_scaling(report, out):
             plots.append(p)
@@ -230,7 +230,7 @@ def write_markdown(report: Report, out: Path) -> Path:
         lines += ["## Plots", ""] + [f"![{p.stem}]({p.name})" for p in plots] + [""]
     if not report.benchmarks.empty:
         cols = [c for c in ("group", "name", "stats.median", "stats.stddev", "stats.rounds",
-                            "extra_info.peak_rss_mb", "extra_info.effective_cores") if c in report.benchmarks]
+                            "extra_info.effective_cores", "extra_info.threads") if c in report.benchmarks]
         lines += ["## pytest-benchmark results", "", md_table(report.benchmarks[cols], _plain(report.benchmarks[cols])), ""]
     if not report.failures.empty:
         lines += ["## Runs that did not finish", "", md_table(report.failures, _plain(report.failures)), ""]

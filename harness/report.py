@@ -77,10 +77,10 @@ def summarise(ok: pd.DataFrame, reference: str = "torch") -> pd.DataFrame:
             steady_step_ms=float(g["steady_step_s"].median() * 1e3),
             first_step_ms=float(g["first_step_s"].median() * 1e3),
             quantum_share=float(g["quantum_share"].median()),
-            peak_rss_mb=float(g["peak_rss_mb"].median()),
-            effective_cores=float(g["effective_cores"].median()),
-            peak_threads=int(g["peak_threads"].max()),
-            peak_children=int(g["peak_children"].max()),
+            run_peak_rss_mib=float(g["run_peak_rss_mib"].median()),
+            train_effective_cores=float(g["train_effective_cores"].median()),
+            run_peak_threads=int(g["run_peak_threads"].max()),
+            run_peak_children=int(g["run_peak_children"].max()),
             test_accuracy=float(g["test_accuracy"].median()),
             test_accuracy_min=float(g["test_accuracy"].min()),
             test_accuracy_max=float(g["test_accuracy"].max()),
@@ -105,8 +105,8 @@ def _scaling_table(ok: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame()
     return (scaling.groupby(["layers", "batch_size", "backend", "qubits"])
             .agg(steady_step_ms=("steady_step_s", lambda s: s.median() * 1e3),
-                 peak_rss_mb=("peak_rss_mb", "median"), effective_cores=("effective_cores", "median"),
-                 peak_threads=("peak_threads", "max"))
+                 run_peak_rss_mib=("run_peak_rss_mib", "median"), train_effective_cores=("train_effective_cores", "median"),
+                 run_peak_threads=("run_peak_threads", "max"))
             .reset_index())
 
 
@@ -165,14 +165,14 @@ def growth(scaling: pd.DataFrame) -> pd.DataFrame:
             continue
         upper = g.iloc[len(g) // 2 - (len(g) % 2 == 0):] if len(g) >= 4 else g
         step = np.polyfit(upper["qubits"], np.log2(upper["steady_step_ms"]), 1)[0]
-        extra = upper["peak_rss_mb"] - g["peak_rss_mb"].min()
+        extra = upper["run_peak_rss_mib"] - g["run_peak_rss_mib"].min()
         mem = np.polyfit(upper["qubits"][extra > 1], np.log2(extra[extra > 1]), 1)[0] if (extra > 1).sum() >= 2 else np.nan
         rows.append(dict(layers=layers, batch_size=batch, backend=backend,
                          qubits=f"{g['qubits'].min()}-{g['qubits'].max()}",
                          step_time_x_per_qubit=2 ** step,
                          memory_above_base_x_per_qubit=2 ** mem if not math.isnan(mem) else np.nan,
                          step_ms_at_max=float(g["steady_step_ms"].iloc[-1]),
-                         peak_rss_mb_at_max=float(g["peak_rss_mb"].iloc[-1])))
+                         run_peak_rss_mib_at_max=float(g["run_peak_rss_mib"].iloc[-1])))
     return pd.DataFrame(rows)
 
 
@@ -188,12 +188,12 @@ def advise(summary: pd.DataFrame) -> pd.DataFrame:
         if g.empty:
             continue
         good = g[g["test_accuracy"] >= g["test_accuracy"].max() - 0.05]
-        balance = np.sqrt((good["train_s"] / good["train_s"].min()) * (good["peak_rss_mb"] / good["peak_rss_mb"].min()))
+        balance = np.sqrt((good["train_s"] / good["train_s"].min()) * (good["run_peak_rss_mib"] / good["run_peak_rss_mib"].min()))
         rec = dict(zip(GROUP, key))
         fastest = g.loc[g["train_s"].idxmin()]
         rec.update(fastest=fastest["backend"], fastest_s=fastest["train_s"],
-                   least_memory=g.loc[g["peak_rss_mb"].idxmin(), "backend"],
-                   least_memory_mb=g["peak_rss_mb"].min(),
+                   least_memory=g.loc[g["run_peak_rss_mib"].idxmin(), "backend"],
+                   least_memory_mib=g["run_peak_rss_mib"].min(),
                    best_balance=good.loc[balance.idxmin(), "backend"],
                    slowest=g.loc[g["train_s"].idxmax(), "backend"],
                    slowest_s=g["train_s"].max())

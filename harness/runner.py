@@ -21,6 +21,7 @@ import uuid
 from pathlib import Path
 
 from . import provenance
+from .provenance import BUDGET_VARS
 from .config import RunConfig
 from .store import SCHEMA_VERSION, append_row
 
@@ -28,11 +29,17 @@ ROOT = Path(__file__).resolve().parents[1]
 TAIL_LINES = 30
 
 
-def child_env(threads: int) -> dict:
+def child_env(threads: int, explicit=()) -> dict:
+    """The child's environment: the user's own, the thread budget, and the run's explicit settings.
+
+    Nothing else is forced: an OpenMP wait policy, for one, is left to the user
+    (or to ``--env``), since it changes lightning's timings by 2x on small
+    circuits; whatever the child sees is recorded in its row.
+    """
     env = dict(os.environ)
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    for var in BUDGET_VARS:
         env[var] = str(threads)
-    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")   # the same for every run; spinning threads would count as busy
+    env.update(dict(explicit))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"
     env["PYTHONWARNINGS"] = env.get("PYTHONWARNINGS", "ignore::DeprecationWarning")
@@ -58,7 +65,7 @@ def _signal_name(code: int) -> str:
 def run_config(cfg: RunConfig, results_dir="results", echo=sys.stderr) -> dict:
     """Resolve ``cfg``, train it in a child process, append its row and return the row."""
     cfg = cfg.resolve()
-    env = child_env(cfg.threads)
+    env = child_env(cfg.threads, cfg.env)
     tail: collections.deque = collections.deque(maxlen=TAIL_LINES)
     status, error, figures, returncode = "failed", None, {}, None
     started = time.perf_counter()
@@ -118,26 +125,51 @@ def _record(cfg, results_dir, status, error, tail, figures, returncode, started)
     row.update(figures)
     row["returncode"] = returncode
     row["error"] = None if status == "ok" else (error or "") + ("\n" + "\n".join(tail) if tail else "")
-    row.update(provenance.collect(child_env(cfg.threads)))
+    row.update({k: v for k, v in provenance.collect(child_env(cfg.threads, cfg.env)).items()
+                if k not in figures})      # what the child saw (its thread_env) wins
     append_row(results_dir, row)
     return row
 
 
+def _mib(value) -> str:
+    return "-" if value is None else f"{value:.0f} MiB"
+
+
+def _policy(row: dict) -> str:
+    env = row.get("thread_env") or {}
+    return f"OMP_WAIT_POLICY={env['OMP_WAIT_POLICY']}" if "OMP_WAIT_POLICY" in env else "OMP_WAIT_POLICY unset"
+
+
 def summary(row: dict) -> str:
-    head = f"{row['task']} on {row['backend']} (seed {row['seed']}, {row['threads']} threads): {row['status']}"
+    """The run's figures for a person, each naming its span and unit."""
+    head = (f"{row['task']} on {row['backend']} (seed {row['seed']}, {row['threads']} threads, "
+            f"{_policy(row)}): {row['status']}")
     if row["status"] != "ok":
         last = (row.get("error") or "").strip().splitlines()
         return head + (f"\n  {last[0]}" if last else "") + (f"\n  ...{last[-1]}" if len(last) > 1 else "")
-    q_share = (row["quantum_forward_s"] + row["quantum_backward_s"]) / row["train_s"] if row["train_s"] else 0
+    train_s = row["train_s"]
+    q_share = (row["quantum_forward_s"] + row["quantum_backward_s"]) / train_s if train_s else 0
+    steps = row.get("steady_step_stats_s") or {}
+    spread = (f", IQR {steps['q1'] * 1e3:.1f}-{steps['q3'] * 1e3:.1f} ms over {steps['n']}" if steps else "")
+    in_forward = row.get("gradient_computed_in") == "forward call"
+    forward_label = "forward call (holds the gradient: computed there)" if in_forward else "forward call"
+    backward_label = "backward call (only contracts it)" if in_forward else "backward call (computes the gradient)"
+    work = ""
+    if row.get("value_executions_per_eval") is not None:
+        work = (f"\n  circuits simulated per forward+backward of a batch: {row['value_executions_per_eval']} for values, "
+                f"{row['gradient_executions_per_eval']} shifted for the gradient, "
+                f"{row['adjoint_passes_per_eval']} adjoint passes")
     return "\n".join([
         head,
-        f"  train {row['train_s']:.2f} s ({row['steps']} steps; first {row['first_step_s'] * 1e3:.1f} ms, "
-        f"steady median {row['steady_step_s'] * 1e3:.1f} ms), setup {row['setup_s']:.2f} s, "
-        f"eval {row['eval_s']:.2f} s",
-        f"  quantum layer {100 * q_share:.0f}% of training (forward {row['quantum_forward_s']:.2f} s, "
-        f"backward {row['quantum_backward_s']:.2f} s)",
-        f"  peak memory {row['peak_rss_mb']:.0f} MiB, {row['effective_cores']:.2f} cores busy, "
-        f"peak {row['peak_threads']} threads, {row['peak_children']} child processes",
+        f"  training {train_s:.2f} s wall ({row['steps']} steps; first {row['first_step_s'] * 1e3:.1f} ms, "
+        f"steady median {row['steady_step_s'] * 1e3:.1f} ms{spread})",
+        f"  setup {row['setup_s']:.2f} s, evaluation {row['eval_s']:.2f} s (no gradients), "
+        f"whole child {row.get('child_wall_s', float('nan')):.2f} s",
+        f"  quantum layer {100 * q_share:.0f}% of training: {forward_label} {row['quantum_forward_s']:.2f} s, "
+        f"{backward_label} {row['quantum_backward_s']:.2f} s" + work,
+        f"  training: peak memory {_mib(row.get('train_peak_rss_mib'))}, {row['train_effective_cores']:.2f} cores busy, "
+        f"peak {row.get('train_peak_threads')} threads, {row.get('train_peak_children')} child processes",
+        f"  whole run: peak memory {_mib(row.get('run_peak_rss_mib'))}, peak {row.get('run_peak_threads')} threads",
         f"  accuracy train {100 * row['train_accuracy']:.1f}%, test {100 * row['test_accuracy']:.1f}%, "
-        f"final loss {row['final_loss']:.4f}",
+        f"final loss {row['final_loss']:.4f} (mean over the last epoch)",
     ])

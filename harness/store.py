@@ -2,6 +2,18 @@
 
 Schema history (``schema_version``):
   1  first version: config, timings, resources, quality, provenance, status.
+  2  figures name their span and unit: ``run_peak_rss_mib`` (was ``peak_rss_mb``,
+     the whole child), ``train_peak_rss_mib`` and ``setup_peak_rss_mib`` (new),
+     ``train_effective_cores`` (was ``effective_cores``), ``run_peak_threads`` /
+     ``run_peak_children`` (were ``peak_threads`` / ``peak_children``) and their
+     ``train_`` twins (new), ``run_cpu_s`` / ``child_wall_s`` (were ``cpu_s`` /
+     ``wall_s``); ``steady_step_stats_s``; ``env`` (explicit environment) and
+     ``thread_env`` as the child saw it; ``gradient_computed_in``; work per
+     forward+backward (``value_executions_per_eval``, ``gradient_executions_per_eval``,
+     ``adjoint_passes_per_eval``, ``simulator_calls_per_eval``) replacing the run
+     totals ``circuit_executions`` / ``simulator_calls``, which counted different
+     things on different backends; ``backend_settings``. Schema-1 rows are read
+     through ``upgrade_row`` (renamed fields; the new ones absent).
 
 Writing takes an exclusive lock and writes each row as one complete line in a
 single ``write``, then fsyncs, so rows from concurrent writers never interleave;
@@ -18,7 +30,20 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+_RENAMED_IN_2 = {"peak_rss_mb": "run_peak_rss_mib", "effective_cores": "train_effective_cores",
+                 "peak_threads": "run_peak_threads", "peak_children": "run_peak_children",
+                 "cpu_s": "run_cpu_s", "wall_s": "child_wall_s"}
+_DROPPED_IN_2 = ("circuit_executions", "simulator_calls")
+
+
+def upgrade_row(row: dict) -> dict:
+    """A row of an older schema in today's names; figures it never had stay absent."""
+    if row.get("schema_version") == 1:
+        row = {_RENAMED_IN_2.get(k, k): v for k, v in row.items() if k not in _DROPPED_IN_2}
+        row["schema_version"] = 2
+        row["upgraded_from_schema"] = 1
+    return row
 STORE_FILE = "runs.jsonl"
 STATUSES = ("ok", "failed", "timeout", "killed")
 
@@ -69,6 +94,8 @@ def read_rows(results_dir, warn=True) -> StoreRead:
             except (json.JSONDecodeError, UnicodeDecodeError) as err:
                 out.problems.append(f"{path}:{number}: not a JSON row ({err.msg if hasattr(err, 'msg') else err}); skipped")
                 continue
+            if isinstance(row, dict):
+                row = upgrade_row(row)
             if not isinstance(row, dict) or row.get("schema_version") != SCHEMA_VERSION:
                 version = row.get("schema_version") if isinstance(row, dict) else None
                 out.problems.append(f"{path}:{number}: not a harness row of schema {SCHEMA_VERSION} "

@@ -19,13 +19,16 @@ from dataclasses import dataclass
 from backends import BACKENDS, UserError
 
 from .config import RunConfig
-from .runner import run_config
+from .provenance import thread_env
+from .runner import child_env, run_config
 from .store import read_rows
 from .tasks import TASKS
 
-# the fields that identify a configuration; the timeout does not change what is measured
-KEY_FIELDS = ("task", "backend", "circuit", "qubits", "layers", "digits", "seed", "shots", "threads", "epochs",
-              "batch_size", "lr", "train_size", "test_size")
+# the fields that identify a configuration; the timeout does not change what is measured.
+# thread_env is the thread-related environment the child sees (the user's own and --env):
+# a stored run measured under another OpenMP policy is another configuration.
+KEY_FIELDS = ("task", "backend", "circuit", "qubits", "layers", "digits", "seed", "shots", "threads", "env",
+              "thread_env", "epochs", "batch_size", "lr", "train_size", "test_size")
 
 
 @dataclass(frozen=True)
@@ -40,8 +43,21 @@ class SweepConfig:
     force: bool = False
 
 
+def _hashable(value):
+    if isinstance(value, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(_hashable(v) for v in value)
+    return value
+
+
 def config_key(d: dict) -> tuple:
-    return tuple((k, tuple(d[k]) if isinstance(d.get(k), list) else d.get(k)) for k in KEY_FIELDS)
+    return tuple((k, _hashable(d.get(k) if k != "env" else (d.get(k) or {}))) for k in KEY_FIELDS)
+
+
+def planned_key(cfg: RunConfig) -> tuple:
+    """The key a run of ``cfg`` will be stored under, the thread environment included."""
+    return config_key({**cfg.as_dict(), "thread_env": thread_env(child_env(cfg.threads, cfg.env))})
 
 
 def expand(sweep: SweepConfig) -> list[RunConfig]:
@@ -87,7 +103,7 @@ def run_sweep(sweep: SweepConfig, results_dir="results", out=None) -> dict:
         label = f"{cfg.task} {cfg.backend} seed {cfg.seed}" + (
             f" q{cfg.qubits} l{cfg.layers} b{cfg.batch_size}" if cfg.qubits else "")
         size_key = (cfg.backend, cfg.task, cfg.layers, cfg.batch_size, cfg.seed)
-        if not sweep.force and config_key(cfg.as_dict()) in stored_ok:
+        if not sweep.force and planned_key(cfg) in stored_ok:
             counts["skipped (stored)"] += 1
             status = "stored"
         elif cfg.qubits and size_key in too_big and cfg.qubits > too_big[size_key]:

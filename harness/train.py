@@ -14,9 +14,9 @@ import time
 import torch
 from torch import nn
 
-from backends import UserError, build_layer, make_circuit
+from backends import UserError, backend_spec, build_layer, make_circuit
 
-from . import probe
+from . import probe, stats
 from .tasks import task_spec
 from .weights import initial_weights
 
@@ -69,6 +69,12 @@ class TimedLayer(nn.Module):
 
 
 def _accuracy(task, model, X, y, batch=256) -> float:
+    """Accuracy under ``torch.no_grad``: no backend computes gradients there.
+
+    (PennyLane's adjoint still calls its device's derivative method in the
+    forward call, but under no_grad no parameter is trainable, so the device
+    differentiates nothing; tests count this.)
+    """
     model.eval()
     correct = 0
     with torch.no_grad():
@@ -78,12 +84,52 @@ def _accuracy(task, model, X, y, batch=256) -> float:
     return correct / len(X)
 
 
+def _count_work(layer, model, x) -> dict:
+    """Circuits simulated by one forward + backward of the quantum layer on a batch like training's.
+
+    Done after training and evaluation, outside every timed span, on the
+    layer's own inputs (the classical layers before it run under no_grad), so
+    counting cannot slow what is measured.
+    """
+    captured = {}
+
+    def grab(module, inputs):
+        captured["x"] = inputs[0].detach()
+        raise _Captured
+
+    handle = layer.register_forward_pre_hook(grab)
+    try:
+        with torch.no_grad():
+            model(x)
+    except _Captured:
+        pass
+    finally:
+        handle.remove()
+    work = layer.count_work(captured["x"].clone().requires_grad_())
+    layer.zero_grad(set_to_none=True)
+    if work is None:
+        return {k: None for k in ("value_executions_per_eval", "gradient_executions_per_eval",
+                                  "adjoint_passes_per_eval", "simulator_calls_per_eval")}
+    row = work.as_row()
+    row["gradient_counted_in_forward"] = work.gradient_in_forward
+    return row
+
+
+class _Captured(Exception):
+    """Stops the model once the quantum layer's input is known."""
+
+
 def _progress(msg: str):
     print(msg, file=sys.stderr, flush=True)
 
 
-def train(cfg, setup_started: float, progress=_progress) -> dict:
-    """Train ``cfg`` (a resolved RunConfig) here and return the measured figures."""
+def train(cfg, setup_started: float, progress=_progress, sampler: probe.Sampler | None = None) -> dict:
+    """Train ``cfg`` (a resolved RunConfig) here and return the measured figures.
+
+    Spans: setup (imports to the first step), training (the steps), evaluation.
+    Training has its own peak memory (VmHWM reset at its start) and its own
+    thread and child-process peaks (``sampler``'s "train" span).
+    """
     spec = task_spec(cfg.task)
     task = spec.impl()
     torch.set_num_threads(cfg.threads)
@@ -107,6 +153,10 @@ def train(cfg, setup_started: float, progress=_progress) -> dict:
     if steps_per_epoch == 0:
         raise UserError(f"batch size {cfg.batch_size} is larger than the {n} training samples")
     step_s, epoch_s, loss_per_epoch = [], [], []
+    setup_peak_rss_mib = probe.peak_rss_mib()
+    peak_reset = probe.reset_peak_rss()
+    if sampler is not None:
+        sampler.span("train")
     cpu0, wall0 = probe.cpu_seconds(), time.perf_counter()
     for epoch in range(cfg.epochs):
         t_epoch = time.perf_counter()
@@ -128,6 +178,9 @@ def train(cfg, setup_started: float, progress=_progress) -> dict:
                  f"elapsed {time.perf_counter() - wall0:.1f}s")
     train_s = time.perf_counter() - wall0
     train_cpu_s = probe.cpu_seconds() - cpu0
+    train_peak_rss_mib = probe.peak_rss_mib() if peak_reset else None
+    if sampler is not None:
+        sampler.span("eval")
     quantum_forward_s, quantum_backward_s = timed.forward_s, timed.backward_s   # before evaluation adds to them
 
     t = time.perf_counter()
@@ -135,20 +188,30 @@ def train(cfg, setup_started: float, progress=_progress) -> dict:
     test_acc = _accuracy(task, model, X_test, y_test)
     eval_s = time.perf_counter() - t
     steady = step_s[1:] or step_s
+    spans = sampler.spans.get("train", {}) if sampler is not None else {}
+    work = _count_work(layer, model, X_train[order[:cfg.batch_size]])
     return {
         "setup_s": setup_s,
         "train_s": train_s,
         "first_step_s": step_s[0],
         "steady_step_s": statistics.median(steady),
+        "steady_step_stats_s": stats.summarize(steady),
         "steps": len(step_s),
         "epoch_s": epoch_s,
         "quantum_forward_s": quantum_forward_s,
         "quantum_backward_s": quantum_backward_s,
         "eval_s": eval_s,
         "train_cpu_s": train_cpu_s,
-        "effective_cores": train_cpu_s / train_s if train_s > 0 else None,
-        "circuit_executions": layer.circuit_executions or None,
-        "simulator_calls": sum(layer.simulator_calls.values()) or None,
+        "train_effective_cores": train_cpu_s / train_s if train_s > 0 else None,
+        "setup_peak_rss_mib": setup_peak_rss_mib,
+        "train_peak_rss_mib": train_peak_rss_mib,
+        "train_peak_threads": spans.get("threads"),
+        "train_peak_children": spans.get("children"),
+        "gradient_computed_in": backend_spec(cfg.backend).gradient_in,
+        "evaluations": len(step_s),          # forward + backward passes of one batch during training
+        **work,
+        "backend_settings": layer.settings(),
+        "torch_threads": torch.get_num_threads(),
         "train_accuracy": train_acc,
         "test_accuracy": test_acc,
         "final_loss": loss_per_epoch[-1],

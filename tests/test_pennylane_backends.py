@@ -79,8 +79,6 @@ def test_exact_matches_torch_reference(backend, cname, references):
     torch.testing.assert_close(gx, ref_gx, rtol=0, atol=1e-5)
     assert gw.shape == (circuit.n_weights,)
     torch.testing.assert_close(gw, ref_gw, rtol=0, atol=1e-5)
-    assert layer.simulator_calls == {"forward": 1, "backward": 1}
-    assert layer.circuit_executions == x.shape[0]
 
 
 @pytest.mark.parametrize("backend", PL_BACKENDS)

@@ -12,8 +12,10 @@ from harness.train import train
 
 FIELDS = ["task", "backend", "circuit", "seed", "shots", "threads", "epochs", "batch_size", "lr",
           "setup_s", "train_s", "first_step_s", "steady_step_s", "epoch_s", "quantum_forward_s",
-          "quantum_backward_s", "eval_s", "cpu_s", "effective_cores", "peak_rss_mb", "peak_threads",
-          "peak_children", "train_accuracy", "test_accuracy", "final_loss", "loss_per_epoch", "versions",
+          "quantum_backward_s", "eval_s", "run_cpu_s", "train_effective_cores", "run_peak_rss_mib",
+          "train_peak_rss_mib", "setup_peak_rss_mib", "run_peak_threads", "run_peak_children", "train_peak_threads",
+          "train_peak_children", "steady_step_stats_s", "gradient_computed_in", "value_executions_per_eval",
+          "gradient_executions_per_eval", "adjoint_passes_per_eval", "env", "train_accuracy", "test_accuracy", "final_loss", "loss_per_epoch", "versions",
           "machine", "thread_env", "git_commit", "timestamp", "status", "schema_version"]
 
 
@@ -27,8 +29,14 @@ def test_run_in_a_child_records_a_full_row_and_prints_json(run_cli, tmp_path):
     assert len(row["loss_per_epoch"]) == 2 and len(row["epoch_s"]) == 2
     assert row["steps"] == 2 * (200 // 5)
     assert 0 < row["quantum_forward_s"] + row["quantum_backward_s"] < row["train_s"]
-    assert row["peak_rss_mb"] > 50 and row["cpu_s"] > 0 and row["peak_threads"] >= 1
-    assert row["thread_env"]["OMP_NUM_THREADS"] == "1"
+    assert row["run_peak_rss_mib"] > 50 and row["run_cpu_s"] > 0 and row["run_peak_threads"] >= 1
+    assert 50 < row["train_peak_rss_mib"] <= row["run_peak_rss_mib"]
+    assert row["train_peak_threads"] <= row["run_peak_threads"]
+    assert row["steady_step_stats_s"]["n"] == row["steps"] - 1
+    # torch: one batched simulation of the 5 samples, autograd for the gradient (nothing extra simulated)
+    assert (row["value_executions_per_eval"], row["gradient_executions_per_eval"],
+            row["adjoint_passes_per_eval"], row["gradient_computed_in"]) == (5, 0, 0, "backward call")
+    assert row["thread_env"]["OMP_NUM_THREADS"] == "1" and row["torch_threads"] == 1
     assert row["versions"]["torch"].startswith("2.")
     assert "epoch 2/2" in result.stderr and "accuracy train" in result.stderr
     stored = read_rows(tmp_path).rows
@@ -91,7 +99,7 @@ def test_corrupt_and_foreign_lines_are_reported_and_skipped_never_rewritten(tmp_
     read = read_rows(tmp_path, warn=True)
     assert [r["run_id"] for r in read.rows] == [row["run_id"]]
     assert len(read.problems) == 4
-    assert "runs.jsonl:2: not a harness row of schema 1" in capsys.readouterr().err
+    assert "runs.jsonl:2: not a harness row of schema 2" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("circuit,batch", [("textbook", 1), ("textbook", 4), ("tutorial", 3)])
