@@ -26,4 +26,16 @@ report: setup
 test: setup
 	$(PY) -m pytest -q --benchmark-disable tests benchmarks
 
-.PHONY: setup run check report test
+# Timed pytest-benchmark suites, alone in their pytest process so the thread budget
+# (HARNESS_BENCH_THREADS, default every allowed CPU) is set before any import. Results
+# are saved as numbered files under results/benchmarks/<machine>/, never overwritten.
+BENCH_ARGS ?=
+bench: setup
+	$(PY) -m pytest -q benchmarks/test_layers.py --benchmark-autosave \
+		--benchmark-storage=file://results/benchmarks $(BENCH_ARGS)
+
+# Harness training time against the bare loop, per backend family (see benchmarks/overhead.py).
+overhead: setup
+	$(PY) benchmarks/overhead.py
+
+.PHONY: setup run check report test bench overhead

@@ -103,6 +103,10 @@ def main(epochs: int) -> None:
         "qiskit_shift_step_without_aer_ms": round(q - a, 3),
         # a quantum layer whose only cost is Aer's, replayed alone, on top of the classical step
         "ratio_floor_with_aer_alone": round((c + alone) / c, 2),
+        # what Aer was asked per step: the angle rows of each call, in call order
+        "aer_rows_per_call_of_a_step": [len(r) for r in aer.rows[:2]],
+        "aer_calls": len(aer.rows),
+        "steps": len(steps),
     }, indent=1))
 
 

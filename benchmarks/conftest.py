@@ -74,6 +74,7 @@ class LayerRun:
 
     layer: torch.nn.Module
     circuit: Circuit
+    weights: torch.Tensor               # the circuit weights the layer started from
     batch: int
     out: torch.Tensor
     x: torch.Tensor
@@ -121,7 +122,8 @@ def layer_benchmark(benchmark):
 
         torch.manual_seed(SEED)            # the classical twin draws its Linear from torch's generator
         try:
-            layer = build_layer(backend, circuit, initial_weights(circuit, SEED), threads=THREADS)
+            weights = initial_weights(circuit, SEED)
+            layer = build_layer(backend, circuit, weights, threads=THREADS)
         except UserError as exc:           # a documented refusal (for example qiskit-ml's unused parameters)
             pytest.skip(f"backend '{backend}' refuses circuit '{circuit.name}': {exc}")
 
@@ -172,6 +174,6 @@ def layer_benchmark(benchmark):
             "backend_settings": layer.settings(),
         }
         benchmark.extra_info.update(info)
-        return LayerRun(layer=layer, circuit=circuit, batch=batch, out=out, x=last["x"], extra_info=info)
+        return LayerRun(layer=layer, circuit=circuit, weights=weights, batch=batch, out=out, x=last["x"], extra_info=info)
 
     return run

@@ -17,8 +17,8 @@ from typing import NamedTuple
 import pytest
 import torch
 
-from backends import BACKENDS
-from backends.layer import quantum_weights
+from backends import BACKENDS, build_layer
+
 
 
 class Case(NamedTuple):
@@ -52,13 +52,12 @@ def test_forward_backward(layer_benchmark, case, backend):
     out, x = run.out, run.x
     assert tuple(out.shape) == (case.batch, run.circuit.n_outputs)
     assert out.dtype == torch.float32
-    assert torch.isfinite(out).all(), f"{backend}: non-finite output"
-    assert x.grad is not None, f"{backend}: no gradient reached the inputs"
-    assert x.grad.shape == x.shape
-    assert torch.isfinite(x.grad).all(), f"{backend}: non-finite input gradient"
-    if run.circuit.n_weights and backend != "classical":      # the classical twin has no circuit weights
-        weights = quantum_weights(run.layer)
-        assert weights is not None and weights.grad is not None, f"{backend}: no gradient reached the weights"
-    for name, param in run.layer.named_parameters():
-        if param.grad is not None:
-            assert torch.isfinite(param.grad).all(), f"{backend}: non-finite gradient of {name}"
+    if backend == "classical":                  # no circuit to compare with
+        return
+    # what was timed computed the right numbers: the torch statevector on the same inputs and weights
+    reference = build_layer("torch", run.circuit, run.weights)
+    x_ref = x.detach().clone().requires_grad_()
+    ref_out = reference(x_ref)
+    ref_out.sum().backward()
+    torch.testing.assert_close(out.detach(), ref_out.detach(), rtol=0, atol=1e-5)
+    torch.testing.assert_close(x.grad, x_ref.grad, rtol=0, atol=1e-5)

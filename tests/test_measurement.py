@@ -1,0 +1,211 @@
+"""What the figures mean: work counted by hand, spans, step statistics, the environment the child saw.
+
+Every expected number here is worked out by hand from the circuit (its
+rotation gates, its observables, the batch) or from the definition of the
+statistic, not read back from the code under test.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+import torch
+
+from backends import BACKENDS, UserError, build_layer, make_circuit
+from harness import probe, stats
+from harness.config import RunConfig
+from harness.provenance import _cgroup_cpu_limit, allowed_cpus
+from harness.runner import run_config
+from harness.sweep import planned_key
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BATCH = 3
+
+# moons: RZ(2 x0), RZ(2 x1), RY(w0), RY(w1): 4 rotation gates, 4 circuit parameters
+# (x0, x1, w0, w1), 2 observables <Z0>, <Z1>. Per forward+backward of a batch of 3:
+SHIFTED = 2 * 4 * BATCH                      # one +pi/2 and one -pi/2 circuit per rotation and sample
+HAND_COUNTS = {                              # values, shifted circuits, adjoint passes, gradient in forward
+    "qiskit-shift": (BATCH, SHIFTED, 0, False),
+    # EstimatorQNN sends one PUB per observable, and its gradient one per sample, observable, parameter, sign
+    "qiskit-ml": (BATCH * 2, 2 * 4 * BATCH * 2, 0, False),
+    "default-backprop": (BATCH, 0, 0, False),
+    "default-adjoint": (BATCH, 0, BATCH, True),
+    "default-adjoint-vjp": (BATCH, 0, BATCH, False),
+    "default-shift": (BATCH, SHIFTED, 0, False),
+    "lightning-adjoint": (BATCH, 0, BATCH, True),
+    "lightning-adjoint-vjp": (BATCH, 0, BATCH, False),
+    "lightning-shift": (BATCH, SHIFTED, 0, False),
+    "torch": (BATCH, 0, 0, False),
+}
+
+
+def _available(name):
+    missing = BACKENDS[name].missing()
+    if missing:
+        pytest.skip(f"{name} needs {', '.join(missing)}")
+    if name == "qiskit-ml":
+        pytest.importorskip("qiskit_machine_learning")
+
+
+def test_every_circuit_backend_has_a_hand_count():
+    assert set(HAND_COUNTS) == set(BACKENDS) - {"classical"}
+
+
+@pytest.mark.parametrize("backend", sorted(HAND_COUNTS))
+def test_work_counters_match_hand_counted_circuits(backend):
+    _available(backend)
+    circuit = make_circuit("moons")
+    layer = build_layer(backend, circuit, torch.tensor([0.3, 0.8]))
+    work = layer.count_work(torch.rand(BATCH, 2, requires_grad=True))
+    assert (work.values, work.gradient_circuits, work.adjoint_passes, work.gradient_in_forward) == HAND_COUNTS[backend]
+    # the registry's stated gradient location agrees with where the work was counted
+    assert (BACKENDS[backend].gradient_in == "forward call") == work.gradient_in_forward
+
+
+def test_work_counters_scale_with_the_circuit():
+    """entangler 3 qubits x 2 layers: 3 RX(x) + 6 RY(w) = 9 rotations, 3 observables."""
+    circuit = make_circuit("entangler", 3, 2)
+    counts = {}
+    for backend in ("qiskit-shift", "default-shift", "lightning-adjoint-vjp"):
+        _available(backend)
+        layer = build_layer(backend, circuit, torch.zeros(circuit.n_weights))
+        w = layer.count_work(torch.rand(2, 3, requires_grad=True))
+        counts[backend] = (w.values, w.gradient_circuits, w.adjoint_passes)
+    assert counts == {"qiskit-shift": (2, 2 * 9 * 2, 0), "default-shift": (2, 2 * 9 * 2, 0),
+                      "lightning-adjoint-vjp": (2, 0, 2)}
+
+
+@pytest.mark.parametrize("backend", ["default-adjoint", "lightning-adjoint", "default-shift"])
+def test_evaluation_differentiates_nothing(backend):
+    """The harness evaluates under no_grad: adjoint's forward-call Jacobian must not run there."""
+    _available(backend)
+    from backends.pennylane_common import _DeviceCounter
+    from harness.tasks import moons as task
+    from harness.train import _accuracy
+
+    layer = build_layer(backend, make_circuit("moons"), torch.tensor([0.3, 0.8]))
+    model = task.build_model(None, layer.circuit, layer)
+    X, y = torch.rand(7, 2), torch.tensor([0, 1, 0, 1, 1, 0, 1])
+    with _DeviceCounter(layer.device, lambda: "eval") as counter:
+        _accuracy(task, model, X, y)
+    assert counter.get("eval", "values") == 7
+    assert counter.get("eval", "adjoint") == 0
+    # the same counter does see adjoint's forward-call Jacobian when gradients are on
+    with _DeviceCounter(layer.device, lambda: "train") as counter:
+        model(X)
+    assert counter.get("train", "adjoint") == (7 if BACKENDS[backend].gradient_in == "forward call" else 0)
+
+
+def test_step_statistics_against_hand_values():
+    # inclusive quartiles of 1..5: positions 1 + (n-1)/4 = 2 and 1 + 3(n-1)/4 = 4
+    assert stats.summarize([5, 1, 4, 2, 3]) == {"n": 5, "median": 3.0, "q1": 2.0, "q3": 4.0, "min": 1.0, "max": 5.0}
+    # 1, 2, 10, 20: positions 1.75 and 3.25 -> 1.75 and 12.5
+    assert stats.summarize([20, 1, 10, 2]) == {"n": 4, "median": 6.0, "q1": 1.75, "q3": 12.5, "min": 1.0,
+                                               "max": 20.0}
+    assert stats.summarize([0.5])["q1"] == 0.5 and stats.summarize([]) is None
+
+
+def test_training_peak_memory_leaves_out_what_setup_allocated():
+    """A real process: 300 MiB touched and freed in "setup", 60 MiB in "training"."""
+    script = textwrap.dedent("""
+        import json, mmap
+        from harness import probe
+        def touch(mib):
+            m = mmap.mmap(-1, mib << 20)
+            for i in range(0, mib << 20, 4096):
+                m[i] = 1
+            return m
+        big = touch(300); big.close()
+        setup_peak = probe.peak_rss_mib()
+        reset = probe.reset_peak_rss()
+        small = touch(60)
+        print(json.dumps({"setup": setup_peak, "train": probe.peak_rss_mib(), "reset": reset}))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    got = json.loads(out.stdout)
+    if not got["reset"]:
+        pytest.skip("this kernel does not allow resetting VmHWM")
+    assert got["setup"] >= 300
+    assert 60 <= got["train"] < 300
+
+
+def test_sampler_keeps_span_peaks_apart():
+    release = threading.Event()
+    sampler = probe.Sampler(interval_s=0.01, span="setup")
+    with sampler:
+        workers = [threading.Thread(target=release.wait) for _ in range(6)]
+        for w in workers:
+            w.start()
+        sampler.span("setup")                     # sampled now, with the 6 extra threads alive
+        release.set()
+        for w in workers:
+            w.join()
+        sampler.span("train")
+    before = sampler.spans["setup"]["threads"]
+    assert sampler.spans["train"]["threads"] <= before - 6
+    assert sampler.peak_threads == before
+
+
+def test_cgroup_quota_caps_the_thread_budget(tmp_path):
+    (tmp_path / "cpu.max").write_text("150000 100000\n")       # 1.5 CPUs: 1 whole CPU
+    assert _cgroup_cpu_limit(str(tmp_path)) == 1
+    (tmp_path / "cpu.max").write_text("400000 100000\n")
+    assert _cgroup_cpu_limit(str(tmp_path)) == 4
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert _cgroup_cpu_limit(str(tmp_path)) is None
+    v1 = tmp_path / "v1"
+    (v1 / "cpu").mkdir(parents=True)
+    (v1 / "cpu" / "cpu.cfs_quota_us").write_text("200000\n")
+    (v1 / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert _cgroup_cpu_limit(str(v1)) == 2
+    (tmp_path / "cpu.max").write_text("100000 100000\n")
+    assert allowed_cpus(str(tmp_path)) == 1
+    assert RunConfig(task="moons").resolve().threads == allowed_cpus()
+
+
+def test_the_child_sees_the_users_environment_and_the_runs_own_settings(tmp_path, monkeypatch):
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    monkeypatch.setenv("KMP_BLOCKTIME", "7")                 # the user's own: passed through untouched
+    small = dict(task="moons", backend="torch", epochs=1, train_size=20, test_size=10, threads=1)
+    plain = run_config(RunConfig(**small), tmp_path, echo=None)
+    active = run_config(RunConfig(**small, env=(("OMP_WAIT_POLICY", "ACTIVE"),)), tmp_path, echo=None)
+    assert plain["status"] == active["status"] == "ok"
+    # thread_env is read by the child from its own environment
+    assert "OMP_WAIT_POLICY" not in plain["thread_env"]
+    assert plain["thread_env"]["KMP_BLOCKTIME"] == "7" and plain["thread_env"]["OMP_NUM_THREADS"] == "1"
+    assert active["thread_env"]["OMP_WAIT_POLICY"] == "ACTIVE" and active["env"] == {"OMP_WAIT_POLICY": "ACTIVE"}
+    # two configurations, and a stored run is found again under its own key
+    cfg = RunConfig(**small).resolve()
+    assert planned_key(cfg) != planned_key(RunConfig(**small, env=(("OMP_WAIT_POLICY", "ACTIVE"),)).resolve())
+    from harness.sweep import config_key
+    assert config_key(plain) == planned_key(cfg)
+
+
+@pytest.mark.parametrize("env,message", [
+    (("OMP_NUM_THREADS=4",), "OMP_NUM_THREADS is the thread budget; set it with --threads"),
+    (("OMP_WAIT_POLICY",), "--env takes NAME=VALUE"),
+    (("1BAD=x",), "--env needs a variable name"),
+    (("A=1", "A=2"), "--env sets A twice"),
+])
+def test_bad_env_settings_are_refused(env, message):
+    from harness.config import parse_env
+    with pytest.raises(UserError) as err:
+        RunConfig(task="moons", env=parse_env(env)).resolve()
+    assert message in str(err.value)
+
+
+def test_run_summary_says_where_the_gradient_is_computed(run_cli, tmp_path):
+    result = run_cli("run", "--backend", "default-adjoint", "--epochs", "1", "--train-size", "20",
+                     "--test-size", "10", "--threads", "1", "--results", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    err = result.stderr
+    assert "forward call (holds the gradient: computed there)" in err
+    assert "training 0." in err or "training 1." in err
+    assert "training: peak memory" in err and "whole run: peak memory" in err and "MiB" in err
+    # moons' batch of 5: 5 circuits for values, each differentiated once by the adjoint method
+    assert "5 for values, 0 shifted for the gradient, 5 adjoint passes" in err
