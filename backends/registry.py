@@ -132,6 +132,11 @@ CIRCUITS: dict[str, CircuitSpec] = {s.name: s for s in [
     CircuitSpec("moons", _c.moons, False, "2 qubits: H, RZ(2x) each, CNOT, RY(w) each; <Z0>, <Z1>"),
     CircuitSpec("tutorial", _c.tutorial, False, "2 qubits: ZZ feature map (reps 2) + RealAmplitudes (reps 1); <Z0Z1>"),
     CircuitSpec("entangler", _c.entangler, True, "n qubits, L layers: RX(x), L x [RY(w), CNOT ring]; <Z_i>"),
+    CircuitSpec("tutorial-classify", _c.tutorial_classify, False,
+                "2 qubits: ZZ feature map (reps 2) + RealAmplitudes (reps 3); <Z0Z1>"),
+    CircuitSpec("tutorial-parity", _c.tutorial_parity, False,
+                "2 qubits: ZZ feature map + RealAmplitudes (linear, reps 1); P(even), P(odd) parity"),
+    CircuitSpec("tutorial-regress", _c.tutorial_regress, False, "1 qubit: RY(x0), RY(w0); <Z>"),
 ]}
 
 DEFAULT_QUBITS, DEFAULT_LAYERS = 4, 2
