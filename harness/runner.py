@@ -22,6 +22,7 @@ from pathlib import Path
 
 from . import provenance
 from .config import RunConfig
+from .quality import quality_line
 from .store import SCHEMA_VERSION, append_row
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,6 +139,7 @@ def summary(row: dict) -> str:
         f"backward {row['quantum_backward_s']:.2f} s)",
         f"  peak memory {row['peak_rss_mb']:.0f} MiB, {row['effective_cores']:.2f} cores busy, "
         f"peak {row['peak_threads']} threads, {row['peak_children']} child processes",
-        f"  accuracy train {100 * row['train_accuracy']:.1f}%, test {100 * row['test_accuracy']:.1f}%, "
-        f"final loss {row['final_loss']:.4f}",
+        f"  {quality_line(row)}, final loss {row['final_loss']:.4f}"
+        + (f" ({row['function_evals']} function evaluations, median {row['steady_function_eval_s'] * 1e3:.1f} ms)"
+           if row.get("function_evals_per_step") else ""),
     ])

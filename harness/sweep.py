@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from backends import BACKENDS, UserError
 
 from .config import RunConfig
+from .quality import short_quality
 from .runner import run_config
 from .store import read_rows
 from .tasks import TASKS
@@ -105,7 +106,7 @@ def run_sweep(sweep: SweepConfig, results_dir="results", out=None) -> dict:
             if status in ("timeout", "killed") and cfg.qubits:
                 too_big[size_key] = min(cfg.qubits, too_big.get(size_key, cfg.qubits))
             if status == "ok":
-                status += f" ({row['train_s']:.1f} s, test acc {100 * row['test_accuracy']:.0f}%)"
+                status += f" ({row['train_s']:.1f} s, {short_quality(row)})"
             else:
                 status += ": " + (row.get("error") or "").strip().splitlines()[0]
         print(f"[{_bar(i, total)}] {i}/{total}  {label}: {status}", file=out, flush=True)
