@@ -16,7 +16,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from backends import BACKENDS, UserError
+from backends import BACKENDS, UserError, make_circuit
 
 from .config import RunConfig
 from .quality import short_quality
@@ -59,7 +59,11 @@ def expand(sweep: SweepConfig) -> list[RunConfig]:
         qubits = (sweep.qubits or (None,)) if sizable else (None,)
         layers = (sweep.layers or (None,)) if sizable else (None,)
         batches = sweep.batch_sizes or (None,)
-        for q, l, b, name, seed in itertools.product(qubits, layers, batches, names, sweep.seeds):
+        task_names = names
+        if "all" in sweep.backends and task in TASKS:   # 'all' means every backend that serves the task's circuit
+            circuit = make_circuit(sweep.base.circuit or TASKS[task].circuit)
+            task_names = [n for n in names if not BACKENDS[n].refuses(circuit)]
+        for q, l, b, name, seed in itertools.product(qubits, layers, batches, task_names, sweep.seeds):
             cfg = dataclasses.replace(sweep.base, task=task, backend=name, seed=seed, qubits=q, layers=l,
                                       batch_size=b if b is not None else sweep.base.batch_size)
             configs.append(cfg.resolve())

@@ -141,3 +141,14 @@ def test_mnist_tutorial_network_is_the_tutorials():
     # the textbook's network keeps its six channels
     textbook = mnist.build_model(cfg, make_circuit("textbook"), torch.nn.Identity())
     assert tuple(textbook.conv1.weight.shape) == (6, 1, 5, 5)
+
+
+def test_run_tutorial_regress_on_qiskit_shift_as_a_new_user_would(run_cli, tmp_path):
+    import json
+
+    result = run_cli("run", "--backend", "qiskit-shift", "--task", "tutorial-regress", "--threads", "1",
+                     "--results", str(tmp_path), "--json")
+    assert result.returncode == 0, result.stderr
+    row = json.loads(result.stdout)
+    assert row["test_accuracy"] is None and 0.005 < row["test_mse"] < 0.03
+    assert "mean squared error train" in result.stderr and "function evaluations" in result.stderr
