@@ -152,3 +152,23 @@ def test_run_tutorial_regress_on_qiskit_shift_as_a_new_user_would(run_cli, tmp_p
     row = json.loads(result.stdout)
     assert row["test_accuracy"] is None and 0.005 < row["test_mse"] < 0.03
     assert "mean squared error train" in result.stderr and "function evaluations" in result.stderr
+
+
+def test_report_shows_mse_for_regression_and_plots_the_predictions(tmp_path):
+    from harness.render import write
+    from harness.report import build_report
+    from harness.runner import run_config
+
+    for task in ("tutorial-regress", "tutorial-classify"):
+        row = run_config(RunConfig(task=task, backend="torch", seed=42, threads=1), tmp_path, echo=None)
+        assert row["status"] == "ok", row["error"]
+    report = build_report(tmp_path)
+    s = report.summary.set_index("task")
+    assert math.isnan(s.loc["tutorial-regress", "test_accuracy"]) and s.loc["tutorial-regress", "test_mse"] < 0.03
+    assert s.loc["tutorial-classify", "test_accuracy"] == 0.8 and math.isnan(s.loc["tutorial-classify", "test_mse"])
+    md = write(report, tmp_path / "report", "md").read_text()
+    regress, classify = md.split("### tutorial-regress")[1].split("###")[0], md.split("### tutorial-classify")[1]
+    assert "| test MSE |" in regress and "test acc" not in regress
+    assert "| test acc |" in classify.split("##")[0] and "test MSE" not in classify.split("##")[0]
+    for task in ("tutorial-regress", "tutorial-classify"):
+        assert f"predictions_{task}.png" in md and (tmp_path / "report" / f"predictions_{task}.png").stat().st_size > 1000
