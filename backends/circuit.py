@@ -316,20 +316,79 @@ def tutorial() -> Circuit:
     global phase, so expectation values are the same.
     """
     b = CircuitBuilder("tutorial", 2, 2, 4)
+    _zz_feature_map(b)
+    _real_amplitudes(b, reps=1)
+    return b.build([Observable((0, 1))])
+
+
+def _zz_feature_map(b: CircuitBuilder, reps: int = 2) -> None:
+    """Qiskit's ``zz_feature_map(2)``: per rep H, RZ(2 x_i), then RZ(2 (pi - x0)(pi - x1)) between CNOTs."""
     x0, x1 = b.x
-    for _ in range(2):
+    for _ in range(reps):
         for i in range(2):
             b.h(i)
             b.rz(2 * b.x[i], i)
         b.cnot(0, 1)
         b.rz(2 * (math.pi - x0) * (math.pi - x1), 1)
         b.cnot(0, 1)
-    b.ry(b.w[0], 0)
-    b.ry(b.w[1], 1)
-    b.cnot(0, 1)
-    b.ry(b.w[2], 0)
-    b.ry(b.w[3], 1)
+
+
+def _real_amplitudes(b: CircuitBuilder, reps: int) -> None:
+    """Qiskit's ``real_amplitudes(2, reps=...)``: RY per wire, then reps x [CNOT, RY per wire].
+
+    On two wires every entanglement pattern (full, linear, reverse linear) is
+    the one CNOT(0, 1), so the tutorial's default and its ``linear`` agree.
+    """
+    for layer in range(reps + 1):
+        if layer:
+            b.cnot(0, 1)
+        b.ry(b.w[2 * layer], 0)
+        b.ry(b.w[2 * layer + 1], 1)
+
+
+def tutorial_classify() -> Circuit:
+    """The TorchConnector tutorial's classifier (Part 1, 1A): ``TwoLayerQNN(2)``.
+
+    Its defaults: ZZ feature map (reps 2) then RealAmplitudes(2) with reps 3
+    (8 weights); output <Z0 Z1>, whose sign is the class.
+    """
+    b = CircuitBuilder("tutorial-classify", 2, 2, 8)
+    _zz_feature_map(b)
+    _real_amplitudes(b, reps=3)
     return b.build([Observable((0, 1))])
+
+
+def tutorial_parity() -> Circuit:
+    """The tutorial's sampler classifier (Part 1, 1B): ZZ feature map then
+    RealAmplitudes(2, entanglement="linear", reps=1), read out as the
+    probabilities of even and odd parity of the measured bitstring, which is
+    what ``SamplerQNN(interpret=parity, output_shape=2)`` returns:
+    P(even) = (1 + <Z0 Z1>) / 2 and P(odd) = (1 - <Z0 Z1>) / 2.
+    """
+    b = CircuitBuilder("tutorial-parity", 2, 2, 4)
+    _zz_feature_map(b)
+    _real_amplitudes(b, reps=1)
+    return b.build([Observable((0, 1), scale=0.5, offset=0.5), Observable((0, 1), scale=-0.5, offset=0.5)])
+
+
+def tutorial_regress() -> Circuit:
+    """The tutorial's regression QNN (Part 1, 2A): RY(x) then RY(w) on one qubit; output <Z> = cos(x + w)."""
+    b = CircuitBuilder("tutorial-regress", 1, 1, 1)
+    b.ry(b.x[0], 0)
+    b.ry(b.w[0], 0)
+    return b.build([Observable((0,))])
+
+
+def parity_readout(circuit: Circuit) -> bool:
+    """True when every output is the probability of even or odd parity of all wires' bits.
+
+    That is ``(1 +- <Z_0 ... Z_{n-1}>) / 2``: what a sampler with the tutorial's
+    parity interpretation measures (on one wire, the probability of |0> or |1>,
+    such as the textbook's P(|1>)).
+    """
+    every = tuple(range(circuit.n_qubits))
+    return bool(circuit.observables) and all(
+        o.wires == every and o.offset == 0.5 and abs(o.scale) == 0.5 for o in circuit.observables)
 
 
 def entangler(qubits: int = 4, layers: int = 2) -> Circuit:

@@ -37,7 +37,7 @@ from .layer import QuantumLayer
 from .qiskit_shift import aer_backend_options, compile_circuit, count_backend_runs, observables, torch_seed
 
 
-def expression_circuit(circuit: Circuit):
+def expression_circuit(circuit: Circuit, backend: str = "qiskit-ml"):
     """The circuit with each gate's angle a Qiskit expression of x[i] and w[j]."""
     from qiskit.circuit import ParameterVector
 
@@ -51,8 +51,8 @@ def expression_circuit(circuit: Circuit):
     qc = compile_circuit(circuit, angle_of)
     unused = [p.name for p in list(x) + list(w) if p not in qc.parameters]
     if unused:
-        # EstimatorQNN insists that every input and weight parameter is in the circuit
-        raise UserError(f"backend 'qiskit-ml' needs every input and weight to appear in a gate angle; "
+        # EstimatorQNN and SamplerQNN insist that every input and weight parameter is in the circuit
+        raise UserError(f"backend '{backend}' needs every input and weight to appear in a gate angle; "
                         f"circuit '{circuit.name}' never uses {', '.join(unused)}")
     return qc, x, w
 

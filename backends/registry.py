@@ -30,6 +30,11 @@ class BackendSpec:
     # adjoint (grad_on_execution="best") computes the whole Jacobian inside the forward
     # call; the backward call only contracts it. Checked against counted work in tests.
     gradient_in: str = "backward call"
+    serves: Callable[[_c.Circuit], bool] | None = None   # the circuits it can run; None: every one
+    serves_what: str = ""          # what those circuits' outputs are, for the refusal
+
+    def refuses(self, circuit: _c.Circuit) -> bool:
+        return self.serves is not None and not self.serves(circuit)
 
     def missing(self) -> list[str]:
         return [pkg for pkg in self.requires if importlib.util.find_spec(pkg) is None]
@@ -48,6 +53,10 @@ BACKENDS: dict[str, BackendSpec] = {s.name: s for s in [
                 _QISKIT, "Aer + our batched parameter-shift autograd function"),
     BackendSpec("qiskit-ml", "backends.qiskit_ml", "qiskit-machine-learning", "aer", "parameter-shift", True,
                 _QISKIT + ("qiskit_machine_learning",), "EstimatorQNN + TorchConnector, as its tutorial"),
+    BackendSpec("qiskit-ml-sampler", "backends.qiskit_ml_sampler", "qiskit-machine-learning",
+                "qiskit statevector / aer", "parameter-shift", True, _QISKIT + ("qiskit_machine_learning",),
+                "SamplerQNN (parity) + TorchConnector, as its tutorial; exact: QMLSampler, shots: Aer",
+                serves=_c.parity_readout, serves_what="parity probabilities of all qubits"),
     BackendSpec("default-backprop", "backends.pennylane_default", "pennylane", "default.qubit", "backprop",
                 False, _PENNYLANE, "TorchLayer on default.qubit, backprop"),
     BackendSpec("default-adjoint", "backends.pennylane_default", "pennylane", "default.qubit", "adjoint",
@@ -111,11 +120,24 @@ def refuse_shots(spec: BackendSpec, shots: int | None) -> None:
                     f"backends with shots: {', '.join(shot_backends())}")
 
 
+def served_circuits(spec: BackendSpec) -> list[str]:
+    """Names of the registered circuits ``spec`` runs (sizable ones at their default size)."""
+    return [n for n in CIRCUITS if not spec.refuses(make_circuit(n))]
+
+
+def refuse_circuit(spec: BackendSpec, circuit: _c.Circuit) -> None:
+    """A backend that serves only some circuits refuses the others in one line naming those it serves."""
+    if spec.refuses(circuit):
+        raise UserError(f"backend '{spec.name}' serves only circuits whose outputs are {spec.serves_what} "
+                        f"({', '.join(served_circuits(spec))}); received circuit '{circuit.name}'")
+
+
 def build_layer(name: str, circuit: _c.Circuit, weights, *, shots=None, threads: int | None = None):
     """Build backend ``name``'s layer for ``circuit`` starting from ``weights``."""
     spec = backend_spec(name)
     shots = check_shots(shots)
     refuse_shots(spec, shots)
+    refuse_circuit(spec, circuit)
     missing = spec.missing()
     if missing:
         raise UserError(f"backend '{name}' is not available here: missing {', '.join(missing)} "
@@ -144,6 +166,11 @@ CIRCUITS: dict[str, CircuitSpec] = {s.name: s for s in [
     CircuitSpec("moons", _c.moons, False, "2 qubits: H, RZ(2x) each, CNOT, RY(w) each; <Z0>, <Z1>"),
     CircuitSpec("tutorial", _c.tutorial, False, "2 qubits: ZZ feature map (reps 2) + RealAmplitudes (reps 1); <Z0Z1>"),
     CircuitSpec("entangler", _c.entangler, True, "n qubits, L layers: RX(x), L x [RY(w), CNOT ring]; <Z_i>"),
+    CircuitSpec("tutorial-classify", _c.tutorial_classify, False,
+                "2 qubits: ZZ feature map (reps 2) + RealAmplitudes (reps 3); <Z0Z1>"),
+    CircuitSpec("tutorial-parity", _c.tutorial_parity, False,
+                "2 qubits: ZZ feature map + RealAmplitudes (linear, reps 1); P(even), P(odd) parity"),
+    CircuitSpec("tutorial-regress", _c.tutorial_regress, False, "1 qubit: RY(x0), RY(w0); <Z>"),
 ]}
 
 DEFAULT_QUBITS, DEFAULT_LAYERS = 4, 2

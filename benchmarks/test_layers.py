@@ -38,6 +38,7 @@ CASES = [
     Case("moons", None, None, 16),
     Case("moons", None, None, 32),
     Case("tutorial", None, None, 16),
+    Case("tutorial-parity", None, None, 16),
     Case("entangler", 2, 2, 16),
     Case("entangler", 4, 2, 16),
     Case("entangler", 8, 2, 16),

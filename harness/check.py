@@ -16,6 +16,7 @@ import torch
 
 from backends import BACKENDS, CIRCUITS, UserError, backend_spec, build_layer, check_shots, make_circuit
 from backends.layer import quantum_weights
+from backends.registry import served_circuits
 
 from .weights import initial_weights
 
@@ -151,6 +152,9 @@ def _check_one(name, circuit, x, weights, cotangent, ref, shots, bounds, cfg) ->
         return row
     if shots is not None and not spec.shots:
         row.note = "exact only"
+        return row
+    if spec.refuses(circuit):
+        row.note = f"serves only {', '.join(served_circuits(spec))}"
         return row
     if not spec.available:
         row.status, row.note = "unavailable", "missing " + ", ".join(spec.missing())

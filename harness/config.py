@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from backends import CIRCUITS, UserError, backend_spec, check_shots
-from backends.registry import DEFAULT_LAYERS, DEFAULT_QUBITS, MAX_QUBITS, refuse_shots
+from backends.registry import DEFAULT_LAYERS, DEFAULT_QUBITS, MAX_QUBITS, make_circuit, refuse_circuit, refuse_shots
 
 from .provenance import BUDGET_VARS, allowed_cpus
 from .tasks import TASKS, task_spec
@@ -126,6 +126,7 @@ def resolve(cfg: RunConfig) -> RunConfig:
             raise UserError(f"digits must be two different digits 0-9 such as 3,7; received {digits!r}")
     shots = check_shots(cfg.shots)
     refuse_shots(spec, shots)
+    refuse_circuit(spec, make_circuit(circuit, qubits, layers))    # a backend that serves only some circuits
     _positive_int("seed", cfg.seed, 0)
     threads = _positive_int("threads", cfg.threads) or allowed_cpus()
     env = check_env(cfg.env)

@@ -17,6 +17,11 @@ def format_listing() -> str:
         rows.append([spec.name, avail, spec.simulator, spec.diff_method, "yes", "yes" if spec.shots else "no",
                      spec.summary])
     lines += _table(rows)
+    from backends.registry import served_circuits
+    for spec in BACKENDS.values():
+        if spec.serves is not None:
+            lines.append(f"  ({spec.name} serves only circuits whose outputs are {spec.serves_what}: "
+                         f"{', '.join(served_circuits(spec))})")
     lines.append("circuits:")
     rows = [["name", "qubits", "inputs", "weights", "outputs", "what"]]
     for spec in CIRCUITS.values():

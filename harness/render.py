@@ -168,13 +168,21 @@ def plot_time_vs_accuracy(report: Report, path: Path) -> Path | None:
 
 # --- documents ----------------------------------------------------------------
 
+def _quality_columns(g: pd.DataFrame) -> list:
+    """The summary's columns, with test MSE in place of accuracy for a regression task."""
+    if g["test_accuracy"].notna().any() or "test_mse" not in g or g["test_mse"].isna().all():
+        return SUMMARY_COLUMNS
+    return [("test_mse", "test MSE", "{:.4f}") if c == "test_accuracy" else (c, h, f)
+            for c, h, f in SUMMARY_COLUMNS]
+
+
 def _summary_sections(report: Report) -> list[str]:
     s = report.summary.copy()
     s["train_range"] = [f"{a:.2f}-{b:.2f}" for a, b in zip(s["train_s_min"], s["train_s_max"])]
     out = []
     for key, g in s.groupby(["task", "circuit", "qubits", "layers", "batch_size", "shots"], sort=False):
         title = _config_title(dict(zip(["task", "circuit", "qubits", "layers", "batch_size", "shots"], key)))
-        out += [f"### {title}", "", md_table(g.sort_values("train_s"), SUMMARY_COLUMNS), ""]
+        out += [f"### {title}", "", md_table(g.sort_values("train_s"), _quality_columns(g)), ""]
     return out
 
 
@@ -201,6 +209,8 @@ def write_markdown(report: Report, out: Path) -> Path:
         p = maker(report, out / name)
         if p:
             plots.append(p)
+    from .plots_tutorial import plot_predictions
+    plots += plot_predictions(report.runs, out)
     if not report.summary.empty:
         lines += ["## Per task and backend", ""] + _summary_sections(report)
     if not report.crossovers.empty:

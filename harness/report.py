@@ -64,6 +64,9 @@ def _latest(df: pd.DataFrame) -> pd.DataFrame:
 def summarise(ok: pd.DataFrame, reference: str = "torch") -> pd.DataFrame:
     """Median and spread over seeds, per task configuration and backend."""
     ok = ok.assign(quantum_s=ok["quantum_forward_s"] + ok["quantum_backward_s"])
+    # regression rows have no accuracy (None) but a test MSE; classifier rows the other way round
+    ok = ok.assign(test_accuracy=pd.to_numeric(ok["test_accuracy"], errors="coerce"),
+                   test_mse=pd.to_numeric(ok["test_mse"], errors="coerce") if "test_mse" in ok else np.nan)
     ok = ok.assign(quantum_share=ok["quantum_s"] / ok["train_s"])
     rows = []
     for key, g in ok.groupby(GROUP + ["backend"], sort=False):
@@ -85,6 +88,7 @@ def summarise(ok: pd.DataFrame, reference: str = "torch") -> pd.DataFrame:
             test_accuracy_min=float(g["test_accuracy"].min()),
             test_accuracy_max=float(g["test_accuracy"].max()),
             final_loss=float(g["final_loss"].median()),
+            test_mse=float(g["test_mse"].median()),
         )
         rows.append(rec)
     summary = pd.DataFrame(rows)
@@ -181,13 +185,16 @@ def advise(summary: pd.DataFrame) -> pd.DataFrame:
 
     Balance is the geometric mean of time and memory, each relative to the best
     of the group, among backends whose test accuracy is within 5 points of the
-    best (a fast backend that does not learn is no choice).
+    best, or for a regression whose test MSE is at most 1.5 times the best (a
+    fast backend that does not learn is no choice).
     """
     rows = []
     for key, g in summary[summary["backend"].isin(CHOICES)].groupby(GROUP, sort=False):
         if g.empty:
             continue
         good = g[g["test_accuracy"] >= g["test_accuracy"].max() - 0.05]
+        if g["test_accuracy"].isna().all():     # a regression: test MSE at most 1.5 times the best
+            good = g[g["test_mse"] <= 1.5 * g["test_mse"].min()] if g["test_mse"].notna().any() else g
         balance = np.sqrt((good["train_s"] / good["train_s"].min()) * (good["run_peak_rss_mib"] / good["run_peak_rss_mib"].min()))
         rec = dict(zip(GROUP, key))
         fastest = g.loc[g["train_s"].idxmin()]

@@ -23,6 +23,7 @@ from pathlib import Path
 from . import provenance
 from .provenance import BUDGET_VARS
 from .config import RunConfig
+from .quality import quality_line
 from .store import SCHEMA_VERSION, append_row
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -170,6 +171,7 @@ def summary(row: dict) -> str:
         f"  training: peak memory {_mib(row.get('train_peak_rss_mib'))}, {row['train_effective_cores']:.2f} cores busy, "
         f"peak {row.get('train_peak_threads')} threads, {row.get('train_peak_children')} child processes",
         f"  whole run: peak memory {_mib(row.get('run_peak_rss_mib'))}, peak {row.get('run_peak_threads')} threads",
-        f"  accuracy train {100 * row['train_accuracy']:.1f}%, test {100 * row['test_accuracy']:.1f}%, "
-        f"final loss {row['final_loss']:.4f} (mean over the last epoch)",
+        f"  {quality_line(row)}, final loss {row['final_loss']:.4f} (mean over the last epoch)"
+        + (f" ({row['function_evals']} function evaluations, median {row['steady_function_eval_s'] * 1e3:.1f} ms)"
+           if row.get("function_evals_per_step") else ""),
     ])

@@ -16,10 +16,11 @@ import sys
 import time
 from dataclasses import dataclass
 
-from backends import BACKENDS, UserError
+from backends import BACKENDS, UserError, make_circuit
 
 from .config import RunConfig
 from .provenance import thread_env
+from .quality import short_quality
 from .runner import child_env, run_config
 from .store import read_rows
 from .tasks import TASKS
@@ -74,7 +75,11 @@ def expand(sweep: SweepConfig) -> list[RunConfig]:
         qubits = (sweep.qubits or (None,)) if sizable else (None,)
         layers = (sweep.layers or (None,)) if sizable else (None,)
         batches = sweep.batch_sizes or (None,)
-        for q, l, b, name, seed in itertools.product(qubits, layers, batches, names, sweep.seeds):
+        task_names = names
+        if "all" in sweep.backends and task in TASKS:   # 'all' means every backend that serves the task's circuit
+            circuit = make_circuit(sweep.base.circuit or TASKS[task].circuit)
+            task_names = [n for n in names if not BACKENDS[n].refuses(circuit)]
+        for q, l, b, name, seed in itertools.product(qubits, layers, batches, task_names, sweep.seeds):
             cfg = dataclasses.replace(sweep.base, task=task, backend=name, seed=seed, qubits=q, layers=l,
                                       batch_size=b if b is not None else sweep.base.batch_size)
             configs.append(cfg.resolve())
@@ -121,7 +126,7 @@ def run_sweep(sweep: SweepConfig, results_dir="results", out=None) -> dict:
             if status in ("timeout", "killed") and cfg.qubits:
                 too_big[size_key] = min(cfg.qubits, too_big.get(size_key, cfg.qubits))
             if status == "ok":
-                status += f" ({row['train_s']:.1f} s, test acc {100 * row['test_accuracy']:.0f}%)"
+                status += f" ({row['train_s']:.1f} s, {short_quality(row)})"
             else:
                 status += ": " + (row.get("error") or "").strip().splitlines()[0]
         print(f"[{_bar(i, total)}] {i}/{total}  {label}: {status}", file=out, flush=True)

@@ -17,6 +17,7 @@ from torch import nn
 from backends import UserError, backend_spec, build_layer, make_circuit
 
 from . import probe, stats
+from .closure import ClosureSteps, needs_closure
 from .tasks import task_spec
 from .weights import initial_weights
 
@@ -140,11 +141,12 @@ def train(cfg, setup_started: float, progress=_progress, sampler: probe.Sampler 
     torch.manual_seed(cfg.seed)
     placeholder = nn.Identity()
     model = task.build_model(cfg, circuit, placeholder)
-    layer = build_layer(cfg.backend, circuit, initial_weights(circuit, cfg.seed), shots=cfg.shots,
+    layer = build_layer(cfg.backend, circuit, initial_weights(circuit, cfg.seed, spec.weights), shots=cfg.shots,
                         threads=cfg.threads)
     timed = TimedLayer(layer)
     _swap(model, placeholder, timed)
     optimizer = task.optimizer(model.parameters(), cfg.lr)
+    closure_steps = ClosureSteps(optimizer, model, task.loss, timed) if needs_closure(optimizer) else None
     shuffle = torch.Generator().manual_seed(cfg.seed + 1)
     setup_s = time.perf_counter() - setup_started
 
@@ -165,11 +167,14 @@ def train(cfg, setup_started: float, progress=_progress, sampler: probe.Sampler 
         for b in range(steps_per_epoch):       # drop_last, as the moons source does
             idx = order[b * cfg.batch_size:(b + 1) * cfg.batch_size]
             t = time.perf_counter()
-            optimizer.zero_grad()
-            loss = task.loss(model(X_train[idx]), y_train[idx])
-            loss.backward()
-            timed.collect_backward(time.perf_counter())
-            optimizer.step()
+            if closure_steps is not None:      # LBFGS: one step is every evaluation it asks for
+                loss = torch.tensor(closure_steps.step(X_train[idx], y_train[idx]))
+            else:
+                optimizer.zero_grad()
+                loss = task.loss(model(X_train[idx]), y_train[idx])
+                loss.backward()
+                timed.collect_backward(time.perf_counter())
+                optimizer.step()
             step_s.append(time.perf_counter() - t)
             running += loss.item()
         epoch_s.append(time.perf_counter() - t_epoch)
@@ -184,8 +189,10 @@ def train(cfg, setup_started: float, progress=_progress, sampler: probe.Sampler 
     quantum_forward_s, quantum_backward_s = timed.forward_s, timed.backward_s   # before evaluation adds to them
 
     t = time.perf_counter()
-    train_acc = _accuracy(task, model, X_train, y_train)
-    test_acc = _accuracy(task, model, X_test, y_test)
+    classifier = getattr(task, "predict", None) is not None     # a regression task has no accuracy
+    train_acc = _accuracy(task, model, X_train, y_train) if classifier else None
+    test_acc = _accuracy(task, model, X_test, y_test) if classifier else None
+    extra = task.evaluate(model, (X_train, y_train), (X_test, y_test)) if hasattr(task, "evaluate") else {}
     eval_s = time.perf_counter() - t
     steady = step_s[1:] or step_s
     spans = sampler.spans.get("train", {}) if sampler is not None else {}
@@ -208,7 +215,6 @@ def train(cfg, setup_started: float, progress=_progress, sampler: probe.Sampler 
         "train_peak_threads": spans.get("threads"),
         "train_peak_children": spans.get("children"),
         "gradient_computed_in": backend_spec(cfg.backend).gradient_in,
-        "evaluations": len(step_s),          # forward + backward passes of one batch during training
         **work,
         "backend_settings": layer.settings(),
         "torch_threads": torch.get_num_threads(),
@@ -218,6 +224,9 @@ def train(cfg, setup_started: float, progress=_progress, sampler: probe.Sampler 
         "loss_per_epoch": loss_per_epoch,
         "n_train": n,
         "n_test": len(X_test),
+        "function_evals": len(step_s),      # one per step; a closure optimiser's figures replace it
+        **(closure_steps.figures() if closure_steps is not None else {}),
+        **extra,
     }
 
 

@@ -57,7 +57,8 @@ def dense_expectations(circuit, x, w):
 
 
 CIRCUITS = [("textbook", None, None), ("moons", None, None), ("tutorial", None, None),
-            ("entangler", 3, 2), ("entangler", 2, 1), ("entangler", 1, 3)]
+            ("entangler", 3, 2), ("entangler", 2, 1), ("entangler", 1, 3),
+            ("tutorial-classify", None, None), ("tutorial-parity", None, None), ("tutorial-regress", None, None)]
 
 
 @pytest.mark.parametrize("name,qubits,layers", CIRCUITS)

@@ -53,7 +53,21 @@ def _available(name):
 
 
 def test_every_circuit_backend_has_a_hand_count():
-    assert set(HAND_COUNTS) == set(BACKENDS) - {"classical"}
+    moons = make_circuit("moons")
+    assert set(HAND_COUNTS) == {n for n, s in BACKENDS.items() if n != "classical" and not s.refuses(moons)}
+
+
+def test_sampler_work_is_counted_like_the_others():
+    """tutorial-parity: ZZ feature map (reps 2) + RealAmplitudes (reps 1) on 2 qubits."""
+    _available("qiskit-ml-sampler")
+    circuit = make_circuit("tutorial-parity")
+    # hand count of its rotation gates: per feature-map rep 2 P(2x) + 1 P(2(pi-x0)(pi-x1)) = 3, so 6;
+    # RealAmplitudes reps 1: 2 RY layers of 2 = 4
+    assert len(circuit.rotations) == 10
+    layer = build_layer("qiskit-ml-sampler", circuit, torch.zeros(circuit.n_weights))
+    work = layer.count_work(torch.rand(BATCH, 2, requires_grad=True))
+    assert (work.values, work.gradient_circuits, work.adjoint_passes, work.gradient_in_forward) == \
+        (BATCH, 2 * 10 * BATCH, 0, False)
 
 
 @pytest.mark.parametrize("backend", sorted(HAND_COUNTS))

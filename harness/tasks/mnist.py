@@ -4,8 +4,13 @@ Conv(1,6,5)-pool-Conv(6,16,5)-pool-dropout, flattened per sample (the batch
 dimension is kept, so every batch size works), Linear(256,64), Linear(64,1),
 the 1-qubit `textbook` circuit, and (p, 1-p) into NLL loss, as the textbook
 does: its NLL is taken on probabilities, so the loss is -p(target), between -1
-and 0. With ``--circuit tutorial`` the head is the TorchConnector tutorial's
-(seeds/001): Linear(64,2), the 2-qubit `tutorial` circuit, Linear(1,1).
+and 0. With ``--circuit tutorial`` the network is the TorchConnector
+tutorial's own (seeds/001, Part 2): Conv(1,2,5)-pool-Conv(2,16,5)-pool-dropout,
+Linear(256,64), Linear(64,2), the 2-qubit `tutorial` circuit, Linear(1,1),
+then (x, 1-x) into NLL loss with Adam at lr 0.001, as there; its circuit
+weights start uniform in [-1, 1), as ``TorchConnector`` draws them when given
+none (the task's ``connector`` weight scheme). The tutorial trains 10 epochs
+(``--epochs 10``); the task's default is the textbook's 20.
 """
 from __future__ import annotations
 
@@ -24,14 +29,16 @@ def load_data(cfg):
 class HybridNet(nn.Module):
     def __init__(self, circuit, quantum_layer):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, 6, kernel_size=5)
-        self.conv2 = nn.Conv2d(6, 16, kernel_size=5)
+        tutorial = circuit.name == "tutorial"
+        channels = 2 if tutorial else 6          # the tutorial's first convolution is narrower
+        self.conv1 = nn.Conv2d(1, channels, kernel_size=5)
+        self.conv2 = nn.Conv2d(channels, 16, kernel_size=5)
         self.dropout = nn.Dropout2d()
         self.fc1 = nn.Linear(256, 64)
         self.fc2 = nn.Linear(64, circuit.n_inputs)
         self.quantum = quantum_layer
         # the tutorial maps its one <Z0 Z1> output through Linear(1, 1); the textbook uses P(|1>) as is
-        self.fc3 = nn.Linear(1, 1) if circuit.name == "tutorial" else nn.Identity()
+        self.fc3 = nn.Linear(1, 1) if tutorial else nn.Identity()
 
     def forward(self, x):
         x = F.max_pool2d(F.relu(self.conv1(x)), 2)

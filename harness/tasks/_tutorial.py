@@ -1,0 +1,33 @@
+"""What the TorchConnector tutorial's Part 1 tasks share (seeds/001).
+
+Each model is the QNN alone (the tutorial puts no classical layer around it),
+trained full-batch with ``torch.optim.LBFGS`` at its defaults: one
+``optimizer.step(closure)`` is the tutorial's whole training. The tasks are
+tiny, so the child also records the test points and the model's outputs on
+them, for the report's plots.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def build_model(cfg, circuit, quantum_layer):
+    return nn.Sequential(quantum_layer)
+
+
+def optimizer(params, lr):
+    return torch.optim.LBFGS(params, lr=lr)
+
+
+def points(X, target, prediction) -> dict:
+    """Short lists for the row: inputs, targets and the model's predictions."""
+    return {"x": X.tolist(), "target": target.tolist(), "prediction": prediction.tolist()}
+
+
+def classifier_figures(predict, model, train, test) -> dict:
+    model.eval()
+    with torch.no_grad():
+        prediction = predict(model(test[0]))
+    model.train()
+    return {"test_points": points(test[0], test[1], prediction)}
