@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--layers", type=_int_list("layers"), default=(), help="scaling task: e.g. 1,3")
     p.add_argument("--batch-sizes", type=_int_list("batch sizes"), default=(), help="e.g. 16 (default: task's)")
     p.add_argument("--force", action="store_true", help="re-run configurations already stored as ok")
+    p.add_argument("--rerun-other-code", action="store_true",
+                   help="re-run stored ok configurations that were measured by other code (code_version)")
     _run_options(p, single=False)
 
     p = sub.add_parser("report", help="tables, crossovers, advice and plots from the results store")
@@ -184,7 +186,8 @@ def _dispatch(args) -> int:
                          data_dir=args.data_dir, timeout_s=args.timeout)
         counts = run_sweep(SweepConfig(backends=args.backends, tasks=args.tasks, seeds=args.seeds,
                                        qubits=args.qubits, layers=args.layers, batch_sizes=args.batch_sizes,
-                                       base=base, force=args.force), results_dir=args.results)
+                                       base=base, force=args.force,
+                                       rerun_other_code=args.rerun_other_code), results_dir=args.results)
         print("sweep done: " + ", ".join(f"{v} {k}" for k, v in counts.items() if v), file=sys.stderr)
         return 0 if not (counts["failed"] or counts["killed"]) else 1
     if args.command == "report":

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import functools
 import os
 import platform
@@ -99,6 +100,21 @@ def allowed_cpus(cgroup_root="/sys/fs/cgroup") -> int:
     return min(cpus, limit) if limit else cpus
 
 
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """A digest of the code that measures (harness/ and backends/ sources), 12 hex digits.
+
+    Unlike the git commit it ignores changes elsewhere (README, tests, results),
+    and it sees uncommitted edits: two rows with the same code version were
+    measured by the same code.
+    """
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(list((root / "harness").rglob("*.py")) + list((root / "backends").rglob("*.py"))):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
 def machine() -> dict:
     return {"cpu_model": cpu_model(), "cpu_count": os.cpu_count(), "cpus_allowed": allowed_cpus(),
             "hostname": platform.node(), "platform": platform.platform()}
@@ -111,5 +127,6 @@ def collect(env: dict | None = None) -> dict:
         # what the child was given; a child that reports back replaces it with what it saw
         "thread_env": thread_env(env),
         "git_commit": git_commit(),
+        "code_version": code_version(),
         "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }

@@ -8,7 +8,8 @@ Schema history (``schema_version``):
      ``run_peak_children`` (were ``peak_threads`` / ``peak_children``) and their
      ``train_`` twins (new), ``run_cpu_s`` / ``child_wall_s`` (were ``cpu_s`` /
      ``wall_s``); ``steady_step_stats_s``; ``env`` (explicit environment) and
-     ``thread_env`` as the child saw it; ``gradient_computed_in``; work per
+     ``thread_env`` as the child saw it; ``code_version`` (a digest of harness/ and
+     backends/); ``gradient_computed_in``; work per
      forward+backward (``value_executions_per_eval``, ``gradient_executions_per_eval``,
      ``adjoint_passes_per_eval``, ``simulator_calls_per_eval``) replacing the run
      totals ``circuit_executions`` / ``simulator_calls``, which counted different

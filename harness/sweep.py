@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import random
 import sys
 import time
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from backends import BACKENDS, UserError, make_circuit
 
 from .config import RunConfig
-from .provenance import thread_env
+from .provenance import code_version, thread_env
 from .quality import short_quality
 from .runner import child_env, run_config
 from .store import read_rows
@@ -42,6 +43,7 @@ class SweepConfig:
     batch_sizes: tuple[int, ...] = ()         # () keeps each task's default
     base: RunConfig = RunConfig()             # everything else: threads, timeout, epochs, shots, ...
     force: bool = False
+    rerun_other_code: bool = False            # re-run stored ok runs whose code version differs
 
 
 def _hashable(value):
@@ -61,15 +63,30 @@ def planned_key(cfg: RunConfig) -> tuple:
     return config_key({**cfg.as_dict(), "thread_env": thread_env(child_env(cfg.threads, cfg.env))})
 
 
+ORDER_SEED = 20261122      # fixes the shuffled backend order of every round
+
+
+def round_order(names: list[str], round_index: int) -> list[str]:
+    """The backends of one round (one seed) in their shuffled order: fixed by the round's index."""
+    return random.Random(f"{ORDER_SEED}:{round_index}").sample(names, len(names))
+
+
 def expand(sweep: SweepConfig) -> list[RunConfig]:
-    """Every resolved configuration of the grid, in run order (validates all of them first)."""
+    """Every resolved configuration of the grid, in run order (validates all of them first).
+
+    Repeats are the outer loop: round r runs seed r of every configuration,
+    with the backends in an order shuffled per round (fixed by ``ORDER_SEED``),
+    so a slow spell of a shared machine spreads over every backend instead of
+    landing on the seeds of one. Within a round, sizes go up (qubits ascending),
+    so a timeout can stop the larger sizes of its backend.
+    """
     names = list(BACKENDS) if "all" in sweep.backends else list(sweep.backends)
     if "all" in sweep.backends:
         names = [n for n in names if BACKENDS[n].available and (sweep.base.shots is None or BACKENDS[n].shots)]
     tasks = list(TASKS) if "all" in sweep.tasks else list(sweep.tasks)
     if not names or not tasks or not sweep.seeds:
         raise UserError("a sweep needs at least one backend, task and seed")
-    configs = []
+    blocks = []                     # (task, qubits, layers, batch size, backends that serve it)
     for task in tasks:
         sizable = TASKS.get(task) is not None and TASKS[task].circuit == "entangler"
         qubits = (sweep.qubits or (None,)) if sizable else (None,)
@@ -79,10 +96,17 @@ def expand(sweep: SweepConfig) -> list[RunConfig]:
         if "all" in sweep.backends and task in TASKS:   # 'all' means every backend that serves the task's circuit
             circuit = make_circuit(sweep.base.circuit or TASKS[task].circuit)
             task_names = [n for n in names if not BACKENDS[n].refuses(circuit)]
-        for q, l, b, name, seed in itertools.product(qubits, layers, batches, task_names, sweep.seeds):
-            cfg = dataclasses.replace(sweep.base, task=task, backend=name, seed=seed, qubits=q, layers=l,
-                                      batch_size=b if b is not None else sweep.base.batch_size)
-            configs.append(cfg.resolve())
+        for q, l, b in itertools.product(qubits, layers, batches):
+            blocks.append((task, q, l, b, set(task_names)))
+    configs = []
+    for r, seed in enumerate(sweep.seeds):
+        order = round_order(names, r)
+        for task, q, l, b, served in blocks:
+            for name in order:
+                if name in served:
+                    cfg = dataclasses.replace(sweep.base, task=task, backend=name, seed=seed, qubits=q, layers=l,
+                                              batch_size=b if b is not None else sweep.base.batch_size)
+                    configs.append(cfg.resolve())
     return configs
 
 
@@ -96,24 +120,41 @@ def _bar(done: int, total: int, width: int = 24) -> str:
     return "#" * filled + "-" * (width - filled)
 
 
+def _stored_ok(results_dir, rerun_other_code: bool, out) -> set:
+    """Keys of the configurations stored as ok, by this code (and, unless re-running them, by other code)."""
+    here = code_version()
+    ok = [r for r in read_rows(results_dir).rows if r.get("status") == "ok"]
+    other = [r for r in ok if r.get("code_version") != here]
+    if other:
+        versions = sorted({str(r.get("code_version") or "unrecorded") for r in other})
+        what = "will be re-run" if rerun_other_code else "are kept (re-run them with --rerun-other-code)"
+        print(f"warning: {len(other)} stored ok runs come from other code (code version "
+              f"{', '.join(versions[:3])}{' ...' if len(versions) > 3 else ''}; this code is {here}); they {what}",
+              file=out, flush=True)
+    return {config_key(r) for r in ok if not (rerun_other_code and r.get("code_version") != here)}
+
+
 def run_sweep(sweep: SweepConfig, results_dir="results", out=None) -> dict:
     out = out or sys.stderr
     configs = expand(sweep)
-    stored_ok = {config_key(r) for r in read_rows(results_dir).rows if r.get("status") == "ok"}
+    stored_ok = _stored_ok(results_dir, sweep.rerun_other_code, out)
     counts = {"ok": 0, "failed": 0, "timeout": 0, "killed": 0, "skipped (stored)": 0, "skipped (too big)": 0}
-    too_big: dict[tuple, int] = {}          # (backend, layers, batch) -> smallest qubits that timed out
+    # (backend, task, layers, batch) -> (qubits, seed) of the smallest size that ran out of time
+    too_big: dict[tuple, tuple[int, int]] = {}
     spent, ran = 0.0, 0
     total = len(configs)
     for i, cfg in enumerate(configs, 1):
         label = f"{cfg.task} {cfg.backend} seed {cfg.seed}" + (
             f" q{cfg.qubits} l{cfg.layers} b{cfg.batch_size}" if cfg.qubits else "")
-        size_key = (cfg.backend, cfg.task, cfg.layers, cfg.batch_size, cfg.seed)
+        size_key = (cfg.backend, cfg.task, cfg.layers, cfg.batch_size)
+        limit, limit_seed = too_big.get(size_key, (None, None))
         if not sweep.force and planned_key(cfg) in stored_ok:
             counts["skipped (stored)"] += 1
             status = "stored"
-        elif cfg.qubits and size_key in too_big and cfg.qubits > too_big[size_key]:
+        elif cfg.qubits and limit is not None and (cfg.qubits > limit or (cfg.qubits == limit and cfg.seed != limit_seed)):
+            # larger sizes would only time out again; the same size is not retried with other seeds
             counts["skipped (too big)"] += 1
-            status = f"skipped: {too_big[size_key]} qubits already ran out of time"
+            status = f"skipped: {limit} qubits ran out of time (seed {limit_seed})"
         else:
             eta = f" ETA {_eta(spent / ran * (total - i + 1))}" if ran else ""
             print(f"[{_bar(i - 1, total)}] {i}/{total}{eta}  {label} ...", file=out, flush=True)
@@ -123,8 +164,8 @@ def run_sweep(sweep: SweepConfig, results_dir="results", out=None) -> dict:
             ran += 1
             status = row["status"]
             counts[status] += 1
-            if status in ("timeout", "killed") and cfg.qubits:
-                too_big[size_key] = min(cfg.qubits, too_big.get(size_key, cfg.qubits))
+            if status in ("timeout", "killed") and cfg.qubits and (limit is None or cfg.qubits < limit):
+                too_big[size_key] = (cfg.qubits, cfg.seed)
             if status == "ok":
                 status += f" ({row['train_s']:.1f} s, {short_quality(row)})"
             else:

@@ -128,3 +128,51 @@ def test_a_rerun_supersedes_the_row_it_re_ran(golden):
     s = build_report(golden).summary.set_index(["task", "backend"])
     assert s.loc[("moons", "torch"), "train_s"] == pytest.approx((0.30 + 0.44) / 2)
     assert s.loc[("moons", "torch"), "seeds"] == 2
+
+
+def test_sweep_runs_seeds_as_rounds_with_backends_shuffled_per_round():
+    from harness.sweep import expand
+    backends = ("torch", "classical", "default-backprop", "default-adjoint", "lightning-adjoint")
+    sweep = SweepConfig(backends=backends, tasks=("scaling",), seeds=(0, 1, 2), qubits=(2, 3), layers=(1,),
+                        base=RunConfig(epochs=1, threads=1))
+    configs = expand(sweep)
+    assert len(configs) == 3 * 2 * 5
+    # seeds are the outer loop: ten runs of seed 0, then ten of seed 1, then ten of seed 2
+    assert [c.seed for c in configs] == [0] * 10 + [1] * 10 + [2] * 10
+    # within a round, sizes go up, and every size sees the round's one backend order
+    for r in range(3):
+        chunk = configs[10 * r:10 * (r + 1)]
+        assert [c.qubits for c in chunk] == [2] * 5 + [3] * 5
+        assert [c.backend for c in chunk[:5]] == [c.backend for c in chunk[5:]]
+        assert sorted(c.backend for c in chunk[:5]) == sorted(backends)
+    orders = [tuple(c.backend for c in configs[10 * r:10 * r + 5]) for r in range(3)]
+    assert len(set(orders)) > 1                               # shuffled per round ...
+    assert orders == [tuple(c.backend for c in expand(sweep)[10 * r:10 * r + 5]) for r in range(3)]  # ... fixed
+
+
+def test_resume_knows_rows_from_other_code(tmp_path, capsys):
+    from harness.provenance import code_version
+    base = RunConfig(epochs=1, train_size=20, test_size=10, threads=1)
+    sweep = SweepConfig(backends=("classical",), tasks=("moons",), seeds=(0,), base=base)
+    assert run_sweep(sweep, tmp_path)["ok"] == 1
+    # the same row, as if measured by other code
+    path = store_path(tmp_path)
+    row = json.loads(path.read_text())
+    assert row["code_version"] == code_version()
+    row["code_version"] = "0123456789ab"
+    path.write_text(json.dumps(row) + "\n")
+    kept = run_sweep(sweep, tmp_path)
+    assert kept["skipped (stored)"] == 1
+    assert "1 stored ok runs come from other code (code version 0123456789ab" in capsys.readouterr().err
+    rerun = run_sweep(SweepConfig(backends=("classical",), tasks=("moons",), seeds=(0,), base=base,
+                                  rerun_other_code=True), tmp_path)
+    assert rerun["ok"] == 1 and read_rows(tmp_path).rows[-1]["code_version"] == code_version()
+
+
+def test_a_timeout_stops_its_size_in_later_rounds_too(tmp_path):
+    sweep = SweepConfig(backends=("torch",), tasks=("scaling",), seeds=(0, 1), qubits=(2, 3), layers=(1,),
+                        base=RunConfig(epochs=1, threads=1, timeout_s=0.3))
+    counts = run_sweep(sweep, tmp_path)
+    # seed 0: 2 qubits times out, 3 is skipped; seed 1: both skipped, the timed-out size included
+    assert counts["timeout"] == 1 and counts["skipped (too big)"] == 3
+    assert [(r["qubits"], r["seed"], r["status"]) for r in read_rows(tmp_path).rows] == [(2, 0, "timeout")]
