@@ -11,11 +11,11 @@ def _table(rows: list[list[str]]) -> list[str]:
 
 def format_listing() -> str:
     lines = ["backends:"]
-    rows = [["name", "available", "simulator", "gradient", "exact", "shots", "what"]]
+    rows = [["name", "available", "simulator", "gradient", "gradient computed in", "exact", "shots", "what"]]
     for spec in BACKENDS.values():
         avail = "yes" if spec.available else "no (missing " + ", ".join(spec.missing()) + ")"
-        rows.append([spec.name, avail, spec.simulator, spec.diff_method, "yes", "yes" if spec.shots else "no",
-                     spec.summary])
+        rows.append([spec.name, avail, spec.simulator, spec.diff_method, spec.gradient_in, "yes",
+                     "yes" if spec.shots else "no", spec.summary])
     lines += _table(rows)
     from backends.registry import served_circuits
     for spec in BACKENDS.values():
