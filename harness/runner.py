@@ -5,12 +5,19 @@ its own session so a timeout kills the whole process group. Thread variables
 go into its environment before it starts. Whatever happens to the child (a
 crash, an exception, a timeout, the out-of-memory killer, Ctrl-C) the run ends
 as one row in the store with its status and the tail of its error output.
+
+The store is opened before the child starts (a bad ``--results`` costs no
+training), and a finished row is stored before success is reported. SIGTERM
+and SIGHUP are handled like Ctrl-C (``harness.signals``); the child dies with
+its parent even when the parent is killed outright.
 """
 from __future__ import annotations
 
 import collections
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,8 +28,10 @@ import uuid
 from pathlib import Path
 
 from . import provenance
+from .concurrency import Active
 from .config import RunConfig
-from .store import SCHEMA_VERSION, append_row
+from .signals import PARENT_PID_ENV, Interrupted, deferred, raise_pending, stop_signals
+from .store import SCHEMA_VERSION, RowNotStored, Store, clean
 
 ROOT = Path(__file__).resolve().parents[1]
 TAIL_LINES = 30
@@ -55,31 +64,48 @@ def _signal_name(code: int) -> str:
         return f"signal {-code}"
 
 
-def run_config(cfg: RunConfig, results_dir="results", echo=sys.stderr) -> dict:
-    """Resolve ``cfg``, train it in a child process, append its row and return the row."""
+def run_config(cfg: RunConfig, results_dir="results", echo=sys.stderr, store: Store | None = None) -> dict:
+    """Resolve ``cfg``, train it in a child process, store its row and return the row.
+
+    ``store``: an open ``Store`` (a sweep keeps one); otherwise the store in
+    ``results_dir`` is opened, and checked, before anything else. Raises
+    ``RowNotStored`` when the finished row could not be stored.
+    """
     cfg = cfg.resolve()
+    if store is None:
+        with Store(results_dir) as own:
+            return run_config(cfg, results_dir, echo, own)
+    _remove_stale_run_dirs()
     env = child_env(cfg.threads)
+    env[PARENT_PID_ENV] = str(os.getpid())
     tail: collections.deque = collections.deque(maxlen=TAIL_LINES)
     status, error, figures, returncode = "failed", None, {}, None
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="harness-run-") as tmp:
+    # signals are held everywhere but in the wait, so none can fall between "the child finished"
+    # and "its row is stored"
+    with stop_signals(), deferred(), Active(f"run {cfg.task} on {cfg.backend}"), \
+            tempfile.TemporaryDirectory(prefix=f"{RUN_DIR_PREFIX}{os.getpid()}-") as tmp:
         result_path = os.path.join(tmp, "result.json")
-        proc = subprocess.Popen([sys.executable, "-m", "harness.child", result_path], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                                start_new_session=True)
-        pump = threading.Thread(target=_pump, args=(proc.stdout, tail, echo), daemon=True)
-        pump.start()
+        proc = None
         try:
+            proc = subprocess.Popen([sys.executable, "-m", "harness.child", result_path], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                                    start_new_session=True)
+            pump = threading.Thread(target=_pump, args=(proc.stdout, tail, echo), daemon=True)
+            pump.start()
             proc.stdin.write(json.dumps(cfg.as_dict()))
             proc.stdin.close()
-            returncode = proc.wait(timeout=cfg.timeout_s)
+            returncode = _wait(proc, cfg.timeout_s)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
             status, error = "timeout", f"timed out after {cfg.timeout_s:g} s"
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as stop:
             _kill_group(proc)
-            status, error = "killed", "interrupted by the user (Ctrl-C)"
-            _record(cfg, results_dir, status, error, tail, figures, proc.returncode, started)
+            why = stop.describe() if isinstance(stop, Interrupted) else "interrupted by the user (Ctrl-C)"
+            try:
+                _record(cfg, store, "killed", why, tail, figures, proc and proc.returncode, started)
+            except RowNotStored as err:
+                print(f"error: {err}", file=sys.stderr)
             raise
         pump.join(timeout=5)
         if status != "timeout":
@@ -93,11 +119,60 @@ def run_config(cfg: RunConfig, results_dir="results", echo=sys.stderr) -> dict:
                     " (often the out-of-memory killer)" if returncode == -signal.SIGKILL else "")
             else:
                 status = "failed"
-                error = f"exited with status {returncode}"
-    return _record(cfg, results_dir, status, error, tail, figures, returncode, started)
+                error = _cause(tail, returncode)
+        return _record(cfg, store, status, error, tail, figures, returncode, started)
+
+
+RUN_DIR_PREFIX = "harness-run-"
+_TRACEBACK_END = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)|MemoryError)\b")
+
+
+def _wait(proc, timeout_s):
+    """Wait for the child; a held stop signal is raised here, where the child can still be stopped."""
+    deadline = None if timeout_s is None else time.perf_counter() + timeout_s
+    while True:
+        raise_pending()
+        step = 0.2 if deadline is None else min(0.2, max(0.0, deadline - time.perf_counter()))
+        try:
+            return proc.wait(timeout=step)
+        except subprocess.TimeoutExpired:
+            if deadline is not None and time.perf_counter() >= deadline:
+                raise
+
+
+def _cause(tail, returncode) -> str:
+    """The child's own one-line reason: its ``error:`` line, or a traceback's last line."""
+    lines = [line.strip() for line in tail if line.strip()]
+    for line in reversed(lines):
+        if line.startswith("error: "):
+            return f"{line[len('error: '):]} (exit status {returncode})"
+    for line in reversed(lines):
+        if _TRACEBACK_END.match(line):
+            return f"{line} (exit status {returncode})"
+    return f"exited with status {returncode}"
+
+
+def _remove_stale_run_dirs() -> None:
+    """Temp folders of runs whose harness process died without cleaning up (SIGKILL)."""
+    base = tempfile.gettempdir()
+    for name in os.listdir(base):
+        if not name.startswith(RUN_DIR_PREFIX):
+            continue
+        pid = name[len(RUN_DIR_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue                       # alive (or not ours to signal): leave it
+        except ProcessLookupError:
+            shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _kill_group(proc):
+    if proc is None:
+        return
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
             os.killpg(proc.pid, sig)
@@ -110,7 +185,7 @@ def _kill_group(proc):
             continue
 
 
-def _record(cfg, results_dir, status, error, tail, figures, returncode, started) -> dict:
+def _record(cfg, store, status, error, tail, figures, returncode, started) -> dict:
     row = {"schema_version": SCHEMA_VERSION, "run_id": uuid.uuid4().hex[:12], "status": status}
     row.update(cfg.as_dict())
     row.pop("data_dir", None)
@@ -119,7 +194,8 @@ def _record(cfg, results_dir, status, error, tail, figures, returncode, started)
     row["returncode"] = returncode
     row["error"] = None if status == "ok" else (error or "") + ("\n" + "\n".join(tail) if tail else "")
     row.update(provenance.collect(child_env(cfg.threads)))
-    append_row(results_dir, row)
+    row = clean(row)          # what is stored and what is shown are the same row
+    store.append(row)
     return row
 
 
@@ -129,6 +205,7 @@ def summary(row: dict) -> str:
         last = (row.get("error") or "").strip().splitlines()
         return head + (f"\n  {last[0]}" if last else "") + (f"\n  ...{last[-1]}" if len(last) > 1 else "")
     q_share = (row["quantum_forward_s"] + row["quantum_backward_s"]) / row["train_s"] if row["train_s"] else 0
+    num = _Shown(row)
     return "\n".join([
         head,
         f"  train {row['train_s']:.2f} s ({row['steps']} steps; first {row['first_step_s'] * 1e3:.1f} ms, "
@@ -136,8 +213,19 @@ def summary(row: dict) -> str:
         f"eval {row['eval_s']:.2f} s",
         f"  quantum layer {100 * q_share:.0f}% of training (forward {row['quantum_forward_s']:.2f} s, "
         f"backward {row['quantum_backward_s']:.2f} s)",
-        f"  peak memory {row['peak_rss_mb']:.0f} MiB, {row['effective_cores']:.2f} cores busy, "
+        f"  peak memory {row['peak_rss_mb']:.0f} MiB, {num['effective_cores']:.2f} cores busy, "
         f"peak {row['peak_threads']} threads, {row['peak_children']} child processes",
         f"  accuracy train {100 * row['train_accuracy']:.1f}%, test {100 * row['test_accuracy']:.1f}%, "
-        f"final loss {row['final_loss']:.4f}",
-    ])
+        f"final loss {num['final_loss']:.4f}",
+    ] + ([f"  not finite, stored as null: {', '.join(row['nonfinite'])}"] if row.get("nonfinite") else []))
+
+
+class _Shown(dict):
+    """A row's figures for formatting: a missing or null one shows as nan, not a TypeError."""
+
+    def __init__(self, row):
+        super().__init__(row)
+
+    def __getitem__(self, key):
+        value = self.get(key)
+        return float("nan") if value is None else value
