@@ -24,7 +24,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from .concurrency import Claim, others_active
+from .concurrency import Active, Claim, others_active
 from .config import RunConfig
 from .runner import run_config
 from .signals import Interrupted, stop_signals
@@ -114,7 +114,7 @@ def run_sweep(sweep: SweepConfig, results_dir="results", out=None) -> dict:
         print(f"warning: {note}", file=out, flush=True)
     counts = dict.fromkeys(COUNTS, 0)
     total = len(configs)
-    with Store(results_dir) as store, stop_signals():
+    with Store(results_dir) as store, stop_signals(), Active(f"sweep on {results_dir}"):
         read = read_rows(results_dir)
         stored_ok = {config_key(r) for r in read.rows if r.get("status") == "ok"}
         offset, done_elsewhere = read.end, set()
