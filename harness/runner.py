@@ -30,7 +30,7 @@ from pathlib import Path
 from . import provenance
 from .concurrency import Active
 from .config import RunConfig
-from .signals import PARENT_PID_ENV, Interrupted, deferred, raise_pending, stop_signals
+from .signals import PARENT_PID_ENV, Interrupted, deferred, stop_signals, stoppable
 from .store import SCHEMA_VERSION, RowNotStored, Store, clean
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,8 +81,8 @@ def run_config(cfg: RunConfig, results_dir="results", echo=sys.stderr, store: St
     tail: collections.deque = collections.deque(maxlen=TAIL_LINES)
     status, error, figures, returncode = "failed", None, {}, None
     started = time.perf_counter()
-    # signals are held everywhere but in the wait, so none can fall between "the child finished"
-    # and "its row is stored"
+    # signals are held everywhere but in the wait for the child, so none can fall between "the
+    # child finished" and "its row is stored"
     with stop_signals(), deferred(), Active(f"run {cfg.task} on {cfg.backend}"), \
             tempfile.TemporaryDirectory(prefix=f"{RUN_DIR_PREFIX}{os.getpid()}-") as tmp:
         result_path = os.path.join(tmp, "result.json")
@@ -95,15 +95,22 @@ def run_config(cfg: RunConfig, results_dir="results", echo=sys.stderr, store: St
             pump.start()
             proc.stdin.write(json.dumps(cfg.as_dict()))
             proc.stdin.close()
-            returncode = _wait(proc, cfg.timeout_s)
+            with stoppable():                  # the one place a stop signal acts at once
+                returncode = proc.wait(timeout=cfg.timeout_s)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
             status, error = "timeout", f"timed out after {cfg.timeout_s:g} s"
         except KeyboardInterrupt as stop:
             _kill_group(proc)
             why = stop.describe() if isinstance(stop, Interrupted) else "interrupted by the user (Ctrl-C)"
+            status, figures = "killed", {}
+            if proc is not None and proc.returncode == 0 and os.path.exists(result_path):
+                # the child had finished when the signal came: its run is whole and is stored as such
+                status, why = "ok", None
+                with open(result_path) as fh:
+                    figures = json.load(fh)
             try:
-                _record(cfg, store, "killed", why, tail, figures, proc and proc.returncode, started)
+                _record(cfg, store, status, why, tail, figures, proc and proc.returncode, started)
             except RowNotStored as err:
                 print(f"error: {err}", file=sys.stderr)
             raise
@@ -125,19 +132,6 @@ def run_config(cfg: RunConfig, results_dir="results", echo=sys.stderr, store: St
 
 RUN_DIR_PREFIX = "harness-run-"
 _TRACEBACK_END = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)|MemoryError)\b")
-
-
-def _wait(proc, timeout_s):
-    """Wait for the child; a held stop signal is raised here, where the child can still be stopped."""
-    deadline = None if timeout_s is None else time.perf_counter() + timeout_s
-    while True:
-        raise_pending()
-        step = 0.2 if deadline is None else min(0.2, max(0.0, deadline - time.perf_counter()))
-        try:
-            return proc.wait(timeout=step)
-        except subprocess.TimeoutExpired:
-            if deadline is not None and time.perf_counter() >= deadline:
-                raise
 
 
 def _cause(tail, returncode) -> str:

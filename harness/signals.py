@@ -4,8 +4,9 @@ Ctrl-C (SIGINT), SIGTERM (a scheduler, ``kill``) and SIGHUP (a closed
 terminal) all mean "stop": inside ``stop_signals()`` each raises
 ``Interrupted``, a ``KeyboardInterrupt`` naming the signal, so one code path
 ends the child's process group, records a ``killed`` row and removes temp
-files. Inside ``deferred()`` (storing a finished row) a signal is held and
-raised on leaving, so a row that exists is never lost to a second signal.
+files. Inside ``deferred()`` a signal is held and raised on leaving, except
+in a ``stoppable()`` stretch (the wait for the child), so no signal can fall
+between "the child finished" and "its row is stored".
 
 The child runs in its own session, so nothing reaches it when its parent is
 killed outright (SIGKILL). ``die_with_parent()`` asks Linux to send the child
@@ -98,6 +99,20 @@ def deferred():
         _guard.deferring -= 1
     if not _guard.deferring:
         raise_pending()
+
+
+@contextlib.contextmanager
+def stoppable():
+    """Inside ``deferred()``: a stretch where a stop signal acts at once (a held one is raised first).
+
+    For a blocking wait, so it needs no polling to notice a signal.
+    """
+    raise_pending()
+    held, _guard.deferring = _guard.deferring, 0
+    try:
+        yield
+    finally:
+        _guard.deferring = held
 
 
 def raise_pending() -> None:

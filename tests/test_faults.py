@@ -129,6 +129,25 @@ def test_sigterm_or_sighup_to_the_parent_acts_like_ctrl_c(store, sig, words):
     _report_reads(results)
 
 
+def test_a_stop_signal_is_held_while_a_row_is_stored_and_acts_at_once_in_the_wait():
+    from harness.signals import Interrupted, deferred, stop_signals, stoppable
+    handlers = [signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)]
+    reached = []
+    with pytest.raises(Interrupted) as stop:
+        with stop_signals(), deferred():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)
+            reached.append("after the signal")        # held: the body goes on to its end
+    assert reached == ["after the signal"] and stop.value.name == "SIGTERM" and stop.value.exit_status == 143
+    with pytest.raises(Interrupted):
+        with stop_signals(), deferred(), stoppable():
+            os.kill(os.getpid(), signal.SIGHUP)
+            time.sleep(5)                              # acts at once: the sleep is cut short
+            reached.append("never")
+    assert reached == ["after the signal"]
+    assert [signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)] == handlers
+
+
 def test_sigkill_to_the_parent_ends_the_child_by_itself(store):
     results, before = store
     proc = _start("run", "--backend", "torch", *LONG, "--results", str(results))
