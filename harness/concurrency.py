@@ -48,13 +48,19 @@ class Claim:
 
     def __init__(self, results_dir, key):
         folder = Path(results_dir) / ".claims"
-        folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / (hashlib.sha256(repr(key).encode()).hexdigest()[:24] + ".lock")
-        self.fd = _lock(self.path, blocking=False)
+        self.fd, self.unclaimable = None, False
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            self.fd = _lock(self.path, blocking=False)
+        except OSError:
+            # a folder that cannot take a claim cannot take the row either: the run goes ahead and the
+            # store's own refusal, with its fallback file, is what the user sees
+            self.unclaimable = True
 
     @property
     def held(self) -> bool:
-        return self.fd is not None
+        return self.fd is not None or self.unclaimable
 
     def release(self) -> None:
         if self.fd is not None:
