@@ -93,8 +93,7 @@ def run_config(cfg: RunConfig, results_dir="results", echo=sys.stderr, store: St
                                     start_new_session=True)
             pump = threading.Thread(target=_pump, args=(proc.stdout, tail, echo), daemon=True)
             pump.start()
-            proc.stdin.write(json.dumps(cfg.as_dict()))
-            proc.stdin.close()
+            _hand_over(proc, json.dumps(cfg.as_dict()))
             with stoppable():                  # the one place a stop signal acts at once
                 returncode = proc.wait(timeout=cfg.timeout_s)
         except subprocess.TimeoutExpired:
@@ -132,6 +131,15 @@ def run_config(cfg: RunConfig, results_dir="results", echo=sys.stderr, store: St
 
 RUN_DIR_PREFIX = "harness-run-"
 _TRACEBACK_END = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)|MemoryError)\b")
+
+
+def _hand_over(proc, config_json: str) -> None:
+    """The config on the child's stdin; a child killed before reading it shows in its exit status instead."""
+    for step in (lambda: proc.stdin.write(config_json), proc.stdin.close):
+        try:
+            step()
+        except BrokenPipeError:
+            pass
 
 
 def _cause(tail, returncode) -> str:
