@@ -15,6 +15,8 @@ import sys  # noqa: E402
 
 
 def main(argv) -> int:
+    from .signals import die_with_parent
+    die_with_parent()                  # run in its own session, it would outlive a parent killed outright
     result_path = argv[1]
     cfg_dict = json.load(sys.stdin)
     from . import probe, provenance

@@ -11,24 +11,28 @@ import sys
 from backends import UserError
 
 
-def _int(label, minimum=1):
+def _typed(check, *args):
+    """An argparse type from a ``harness.validate`` check: the same words on the command line as in the API."""
     def parse(text):
+        from . import validate
         try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{label} must be an integer; received '{text}'") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{label} must be at least {minimum}; received {value}")
-        return value
+            return getattr(validate, check)(*args, text)
+        except UserError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+    parse.__name__ = check          # argparse names the type in some messages
     return parse
 
 
-def _names(text: str) -> tuple[str, ...]:
-    return tuple(n.strip() for n in text.split(",") if n.strip())
+def _int(label):
+    return _typed("integer", label)
 
 
-def _shots(text: str) -> int:
-    return _int("shots")(text)
+def _int_list(label):
+    return _typed("integers", label)
+
+
+def _names(label):
+    return _typed("names", label)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,24 +50,27 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="backends, circuits and tasks, and what is available here")
 
     p = sub.add_parser("check", help="compare every backend's outputs and gradients with the torch reference")
-    p.add_argument("--circuits", type=_names, help="comma-separated circuit names (default: all)")
-    p.add_argument("--backends", type=_names, help="comma-separated backend names (default: all)")
+    p.add_argument("--circuits", type=_names("circuits"), help="comma-separated circuit names (default: all)")
+    p.add_argument("--backends", type=_names("backends"), help="comma-separated backend names (default: all)")
     p.add_argument("--qubits", type=_int("qubits"), help="entangler qubits (default 4)")
     p.add_argument("--layers", type=_int("layers"), help="entangler layers (default 2)")
-    p.add_argument("--batch", type=_int("batch"), default=4, help="batch size (default 4)")
-    p.add_argument("--seed", type=_int("seed", 0), default=0)
-    p.add_argument("--shots", type=_shots, help="sample this many shots (default: exact)")
+    p.add_argument("--batch", type=_int("batch size"), default=4, help="batch size (default 4)")
+    p.add_argument("--seed", type=_int("seed"), default=0)
+    p.add_argument("--shots", type=_typed("shots"), help="sample this many shots (default: exact)")
     p.add_argument("--threads", type=_int("threads"), help="thread budget for torch and the simulators")
-    p.add_argument("--tolerance", type=float, default=1e-5, help="exact-mode bound on |difference| (1e-5)")
+    p.add_argument("--tolerance", type=_typed("number", "tolerance"), default=1e-5,
+                   help="exact-mode bound on |difference| (1e-5)")
     p = sub.add_parser("run", help="train one task on one backend in a fresh process and record the result")
     _run_options(p)
     p = sub.add_parser("sweep", help="run a grid of configurations, one fresh process at a time; resumable")
-    p.add_argument("--backends", type=_names, default=("all",), help="comma-separated, or 'all' (default)")
-    p.add_argument("--tasks", type=_names, default=("moons",), help="comma-separated, or 'all' (default moons)")
-    p.add_argument("--seeds", type=_int_list("seeds", 0), default=(0,), help="comma-separated (default 0)")
+    p.add_argument("--backends", type=_names("backends"), default=("all",),
+                   help="comma-separated, or 'all' (default)")
+    p.add_argument("--tasks", type=_names("tasks"), default=("moons",),
+                   help="comma-separated, or 'all' (default moons)")
+    p.add_argument("--seeds", type=_int_list("seed"), default=(0,), help="comma-separated (default 0)")
     p.add_argument("--qubits", type=_int_list("qubits"), default=(), help="scaling task: e.g. 2,4,6,8")
     p.add_argument("--layers", type=_int_list("layers"), default=(), help="scaling task: e.g. 1,3")
-    p.add_argument("--batch-sizes", type=_int_list("batch sizes"), default=(), help="e.g. 16 (default: task's)")
+    p.add_argument("--batch-sizes", type=_int_list("batch size"), default=(), help="e.g. 16 (default: task's)")
     p.add_argument("--force", action="store_true", help="re-run configurations already stored as ok")
     p.add_argument("--rerun-other-code", action="store_true",
                    help="re-run stored ok configurations that were measured by other code (code_version)")
@@ -79,56 +86,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _int_list(label, minimum=1):
-    def parse(text):
-        one = _int(label, minimum)
-        return tuple(one(t.strip()) for t in text.split(",") if t.strip())
-    return parse
-
-
-def _digits(text: str) -> tuple[int, int]:
-    parts = [t.strip() for t in text.split(",")]
-    try:
-        digits = tuple(int(t) for t in parts)
-    except ValueError:
-        digits = ()
-    if len(digits) != 2 or digits[0] == digits[1] or not all(0 <= d <= 9 for d in digits):
-        raise argparse.ArgumentTypeError(f"digits must be two different digits 0-9 such as 3,7; received '{text}'")
-    return digits
-
-
-def _positive_float(label):
-    def parse(text):
-        try:
-            value = float(text)
-        except ValueError:
-            value = float("nan")
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"{label} must be a positive number; received '{text}'")
-        return value
-    return parse
-
-
 def _run_options(p, single=True):
     from .tasks import TASKS
     if single:
         p.add_argument("--backend", default="torch", help="backend name (see 'list'; default torch)")
         p.add_argument("--task", default="moons", help=f"one of {', '.join(TASKS)} (default moons)")
-        p.add_argument("--seed", type=_int("seed", 0), default=0)
+        p.add_argument("--seed", type=_int("seed"), default=0)
         p.add_argument("--qubits", type=_int("qubits"), help="entangler qubits (task scaling)")
         p.add_argument("--layers", type=_int("layers"), help="entangler layers (task scaling)")
         p.add_argument("--batch-size", type=_int("batch size"), help="override the task's batch size")
     p.add_argument("--circuit", help="swap the task's circuit (mnist tasks: textbook or tutorial)")
-    p.add_argument("--digits", type=_digits, help="MNIST digit pair, e.g. 3,7")
-    p.add_argument("--shots", type=_shots, help="sample this many shots (default: exact)")
+    p.add_argument("--digits", type=_typed("digits"), help="MNIST digit pair, e.g. 3,7")
+    p.add_argument("--shots", type=_typed("shots"), help="sample this many shots (default: exact)")
     p.add_argument("--threads", type=_int("threads"),
                    help="thread budget (default: every CPU this process may use, affinity and cgroup quota)")
     p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                    help="set an environment variable for the run, e.g. OMP_WAIT_POLICY=ACTIVE; recorded and "
                         "part of the configuration (repeatable). Otherwise your environment passes through as is")
-    p.add_argument("--timeout", type=_positive_float("timeout"), help="seconds before a run is killed")
+    p.add_argument("--timeout", type=_typed("number", "timeout"), help="seconds before a run is killed")
     p.add_argument("--epochs", type=_int("epochs"), help="override the task's epochs")
-    p.add_argument("--lr", type=_positive_float("lr"), help="override the task's learning rate")
+    p.add_argument("--lr", type=_typed("number", "lr"), help="override the task's learning rate")
     p.add_argument("--train-size", type=_int("train size"), help="training samples (per class for MNIST)")
     p.add_argument("--test-size", type=_int("test size"), help="test samples (per class for MNIST)")
     p.add_argument("--data-dir", help="folder with MNIST IDX files (or set HARNESS_MNIST_DIR)")
@@ -137,16 +114,42 @@ def _run_options(p, single=True):
         p.add_argument("--json", action="store_true", help="print the result row as one JSON object on stdout")
 
 
+NOT_STORED = 3       # the run finished but its row is in a fallback file, not in the store
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    from .signals import Interrupted
+    from .store import RowNotStored
     try:
         return _dispatch(args)
+    except RowNotStored as err:
+        print(f"error: {err}", file=sys.stderr)
+        if getattr(args, "json", False):
+            import json
+            print(json.dumps(err.row))
+        return NOT_STORED
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except Interrupted as stop:
+        print(stop.describe(), file=sys.stderr)
+        return stop.exit_status
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _notes(notes) -> None:
+    for note in notes:
+        print(f"warning: {note}", file=sys.stderr)
+
+
+def _others_timing() -> None:
+    from .concurrency import others_active
+    for other in others_active():
+        print(f"warning: another harness process is timing on this machine ({other}); "
+              f"both results are disturbed", file=sys.stderr)
 
 
 def _dispatch(args) -> int:
@@ -156,30 +159,40 @@ def _dispatch(args) -> int:
         return 0
     if args.command == "check":
         from .check import CheckConfig, format_report, run_check
+        from .validate import check_check
         defaults = CheckConfig()
-        cfg = CheckConfig(circuits=args.circuits or defaults.circuits, backends=args.backends or defaults.backends,
-                          qubits=args.qubits, layers=args.layers, batch=args.batch, seed=args.seed,
-                          shots=args.shots, tolerance=args.tolerance, threads=args.threads)
-        report = run_check(cfg)
+        checked = check_check(CheckConfig(
+            circuits=args.circuits or defaults.circuits, backends=args.backends or defaults.backends,
+            qubits=args.qubits, layers=args.layers, batch=args.batch, seed=args.seed, shots=args.shots,
+            tolerance=args.tolerance, threads=args.threads))
+        _notes(checked.notes)
+        report = run_check(checked.config)
         print(format_report(report))
         return 0 if report.ok else 1
     if args.command == "run":
         import json
 
-        from .config import RunConfig, parse_env
+        from .config import RunConfig
+        from .validate import parse_env
         from .runner import run_config, summary
-        cfg = RunConfig(task=args.task, backend=args.backend, circuit=args.circuit, qubits=args.qubits,
-                        layers=args.layers, digits=args.digits, seed=args.seed, shots=args.shots,
-                        threads=args.threads, env=parse_env(args.env), epochs=args.epochs,
-                        batch_size=args.batch_size, lr=args.lr, train_size=args.train_size,
-                        test_size=args.test_size, data_dir=args.data_dir, timeout_s=args.timeout)
-        row = run_config(cfg, results_dir=args.results)
+        from .store import Store
+        from .validate import check_run
+        checked = check_run(RunConfig(
+            task=args.task, backend=args.backend, circuit=args.circuit, qubits=args.qubits, layers=args.layers,
+            digits=args.digits, seed=args.seed, shots=args.shots, threads=args.threads, env=parse_env(args.env), epochs=args.epochs,
+            batch_size=args.batch_size, lr=args.lr, train_size=args.train_size, test_size=args.test_size,
+            data_dir=args.data_dir, timeout_s=args.timeout))
+        _notes(checked.notes)
+        with Store(args.results) as store:          # checked before training, not after
+            _others_timing()
+            row = run_config(checked.config, results_dir=args.results, store=store)
         print(summary(row), file=sys.stderr)
         if args.json:
             print(json.dumps(row))
         return 0 if row["status"] == "ok" else 1
     if args.command == "sweep":
-        from .config import RunConfig, parse_env
+        from .config import RunConfig
+        from .validate import parse_env
         from .sweep import SweepConfig, run_sweep
         base = RunConfig(circuit=args.circuit, digits=args.digits, shots=args.shots, threads=args.threads,
                          env=parse_env(args.env), epochs=args.epochs, lr=args.lr, train_size=args.train_size, test_size=args.test_size,
@@ -195,8 +208,8 @@ def _dispatch(args) -> int:
 
         from .render import FORMATS, write
         from .report import build_report
-        if args.format not in FORMATS:
-            raise UserError(f"unknown report format '{args.format}'; valid: {', '.join(FORMATS)}")
+        from .validate import check_report
+        check_report(args.results, args.format, args.reference, args.out, args.benchmarks, FORMATS)
         bench = args.benchmarks if args.benchmarks is not None else sorted(
             str(p) for p in (Path(args.results) / "benchmarks").rglob("*.json"))
         report = build_report(args.results, reference=args.reference, benchmark_files=bench)

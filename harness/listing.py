@@ -1,7 +1,63 @@
-"""`python -m harness list`: what can run here, without importing any framework."""
+"""`python -m harness list`: what can run here.
+
+A backend is "available" only when its framework really imports: a package
+that is installed but broken (a missing shared library, a wrong version of a
+dependency) must not look usable. All frameworks are imported once, together,
+in one throwaway subprocess, so the listing process itself stays free of them
+and a crashing import cannot take it down.
+"""
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 from backends import BACKENDS, CIRCUITS, make_circuit
+
+IMPORT_TIMEOUT_S = 120
+# every backend trains inside torch, whatever else it needs
+ALWAYS = ("torch",)
+
+_PROBE = r"""
+import importlib, json, sys
+out = {}
+for name in json.loads(sys.argv[1]):
+    try:
+        importlib.import_module(name)
+        out[name] = None
+    except BaseException as err:      # an import can raise anything, SystemExit included
+        text = str(err).strip().splitlines()
+        out[name] = type(err).__name__ + (": " + text[0] if text else "")
+print(json.dumps(out))
+"""
+
+
+def import_errors(packages) -> dict[str, str | None]:
+    """package -> None if it imports, else its one-line import error; all in one subprocess."""
+    packages = sorted(set(packages))
+    try:
+        done = subprocess.run([sys.executable, "-c", _PROBE, json.dumps(packages)], capture_output=True,
+                              text=True, timeout=IMPORT_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return dict.fromkeys(packages, f"importing the frameworks took over {IMPORT_TIMEOUT_S} s")
+    try:
+        found = json.loads(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        # the probe itself died (a segfault in some import): say how, for every package
+        last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        return dict.fromkeys(packages, f"the import check crashed: {last}")
+    return {p: found.get(p, "not checked") for p in packages}
+
+
+def backend_status() -> dict[str, str]:
+    """backend -> "yes", or "no (" + the first import error among its packages + ")"."""
+    needs = {name: ALWAYS + tuple(spec.requires) for name, spec in BACKENDS.items()}
+    errors = import_errors(p for pkgs in needs.values() for p in pkgs)
+    status = {}
+    for name, pkgs in needs.items():
+        failed = [f"{p}: {errors[p]}" for p in pkgs if errors[p]]
+        status[name] = "yes" if not failed else f"no ({failed[0]})"
+    return status
 
 
 def _table(rows: list[list[str]]) -> list[str]:
@@ -12,9 +68,9 @@ def _table(rows: list[list[str]]) -> list[str]:
 def format_listing() -> str:
     lines = ["backends:"]
     rows = [["name", "available", "simulator", "gradient", "gradient computed in", "exact", "shots", "what"]]
+    status = backend_status()
     for spec in BACKENDS.values():
-        avail = "yes" if spec.available else "no (missing " + ", ".join(spec.missing()) + ")"
-        rows.append([spec.name, avail, spec.simulator, spec.diff_method, spec.gradient_in, "yes",
+        rows.append([spec.name, status[spec.name], spec.simulator, spec.diff_method, spec.gradient_in, "yes",
                      "yes" if spec.shots else "no", spec.summary])
     lines += _table(rows)
     from backends.registry import served_circuits

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -133,9 +134,15 @@ def plot_loss_curves(report: Report, path: Path) -> Path | None:
     fig, axes = _panels(plt, len(groups))
     for ax, ((task, circuit), g) in zip(axes, groups):
         for backend, b in g.groupby("backend", sort=False):
-            curves = [c for c in b["loss_per_epoch"] if isinstance(c, list)]
+            curves = [c for c in b["loss_per_epoch"] if isinstance(c, list) and c]
+            if not curves:
+                continue
             width = min(len(c) for c in curves)
-            median = np.median(np.array([c[:width] for c in curves]), axis=0)
+            # a loss that was not finite is stored as null: it is a gap in the curve, not a point
+            values = np.array([c[:width] for c in curves], dtype=float)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)      # an epoch where every seed has a gap
+                median = np.nanmedian(values, axis=0)
             ax.plot(range(1, width + 1), median, marker=".", label=backend)
         ax.set_xlabel("epoch")
         ax.set_ylabel("training loss (median over seeds)")

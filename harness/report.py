@@ -212,7 +212,7 @@ def _provenance_warnings(df: pd.DataFrame) -> tuple[list[str], list[str]]:
     warnings, machines = [], []
     mcols = [c for c in ("machine.cpu_model", "machine.cpu_count") if c in df]
     if mcols:
-        combos = df[mcols].astype(str).drop_duplicates()
+        combos = df[mcols].astype(object).fillna("unknown").astype(str).drop_duplicates()   # a row may lack provenance
         machines = [" / ".join(r) for r in combos.itertuples(index=False)]
         if len(combos) > 1:
             warnings.append(f"results mix {len(combos)} machines ({'; '.join(machines)}): "
@@ -232,8 +232,11 @@ def build_report(results_dir="results", reference: str = "torch", benchmark_file
                         f"or 'python -m harness sweep' first")
     df = _latest(_keyed(df))
     ok = df[df["status"] == "ok"]
-    failures = df[df["status"] != "ok"][["task", "backend", "qubits", "layers", "seed", "status", "error"]].copy()
-    failures["error"] = failures["error"].fillna("").map(lambda e: e.strip().splitlines()[0] if e.strip() else "")
+    failures = df[df["status"] != "ok"].reindex(columns=["task", "backend", "qubits", "layers", "seed", "status",
+                                                         "error"]).copy()
+    # the first line of a failed row's error is the child's own cause (see runner._cause)
+    failures["error"] = failures["error"].astype(object).fillna("").map(
+        lambda e: e.strip().splitlines()[0] if e.strip() else "")
     warnings, machines = _provenance_warnings(df)
     summary = summarise(ok, reference) if not ok.empty else pd.DataFrame()
     for r in summary.itertuples() if not summary.empty else []:

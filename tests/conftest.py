@@ -25,7 +25,7 @@ def run_cli(tmp_path):
     import subprocess
 
     def run(*args, timeout=600, env=None):
-        full_env = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
+        full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
         return subprocess.run([PYTHON, "-m", "harness", *args], cwd=ROOT, capture_output=True, text=True,
                               timeout=timeout, env=full_env)
     return run

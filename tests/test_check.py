@@ -1,5 +1,9 @@
 """`check` compares against the reference and fails loudly when a backend disagrees."""
+from pathlib import Path
+
 from harness.check import CheckConfig, format_report, run_check
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_check_passes_for_the_reference_and_skips_the_classical_twin():
@@ -38,3 +42,16 @@ def test_shots_mode_passes_within_standard_errors_and_skips_exact_only_backends(
                                    shots=3000, batch=3))
     assert [(r.backend, r.status) for r in report.rows] == [("qiskit-shift", "pass"), ("default-adjoint", "skip")]
     assert report.rows[0].out_diff > 0           # really sampled, not the exact value
+
+
+def test_list_says_available_only_when_the_framework_imports(run_cli, tmp_path):
+    """A framework that is installed but broken: its backends are 'no', with the import error in one line."""
+    fake = tmp_path / "site" / "pennylane_lightning"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('liblightning.so: cannot open shared object file')\n")
+    result = run_cli("list", env={"PYTHONPATH": f"{tmp_path / 'site'}:{ROOT}"})
+    assert result.returncode == 0, result.stderr
+    rows = {line.split()[0]: line for line in result.stdout.splitlines() if line.startswith("  ")}
+    broken = "no (pennylane_lightning: ImportError: liblightning.so: cannot open shared object file)"
+    assert broken in rows["lightning-adjoint"] and broken in rows["lightning-shift"]
+    assert rows["default-backprop"].split()[1] == "yes" and rows["torch"].split()[1] == "yes"

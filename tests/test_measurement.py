@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import threading
 
 import pytest
 import torch
@@ -149,20 +148,30 @@ def test_training_peak_memory_leaves_out_what_setup_allocated():
 
 
 def test_sampler_keeps_span_peaks_apart():
-    release = threading.Event()
-    sampler = probe.Sampler(interval_s=0.01, span="setup")
-    with sampler:
-        workers = [threading.Thread(target=release.wait) for _ in range(6)]
-        for w in workers:
-            w.start()
-        sampler.span("setup")                     # sampled now, with the 6 extra threads alive
-        release.set()
-        for w in workers:
-            w.join()
-        sampler.span("train")
-    before = sampler.spans["setup"]["threads"]
-    assert sampler.spans["train"]["threads"] <= before - 6
-    assert sampler.peak_threads == before
+    """A fresh process (nothing else starts threads there): 6 extra threads in "setup", none in "train"."""
+    script = textwrap.dedent("""
+        import json, threading
+        from harness import probe
+        release = threading.Event()
+        sampler = probe.Sampler(interval_s=0.01, span="setup")
+        with sampler:
+            base = probe.thread_count()
+            workers = [threading.Thread(target=release.wait) for _ in range(6)]
+            for w in workers:
+                w.start()
+            sampler.span("setup")                 # sampled now, with the 6 extra threads alive
+            release.set()
+            for w in workers:
+                w.join()
+            sampler.span("train")
+        print(json.dumps({"spans": sampler.spans, "run": sampler.peak_threads, "base": base}))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    got = json.loads(out.stdout)
+    base = got["base"] - 1                        # the sampler's own thread is left out of every count
+    assert got["spans"]["setup"]["threads"] == base + 6
+    assert got["spans"]["train"]["threads"] == base
+    assert got["run"] == base + 6
 
 
 def test_cgroup_quota_caps_the_thread_budget(tmp_path):
@@ -207,7 +216,7 @@ def test_the_child_sees_the_users_environment_and_the_runs_own_settings(tmp_path
     (("A=1", "A=2"), "--env sets A twice"),
 ])
 def test_bad_env_settings_are_refused(env, message):
-    from harness.config import parse_env
+    from harness.validate import parse_env
     with pytest.raises(UserError) as err:
         RunConfig(task="moons", env=parse_env(env)).resolve()
     assert message in str(err.value)

@@ -81,12 +81,12 @@ def test_a_timeout_leaves_a_timeout_row_and_earlier_rows_intact(tmp_path):
     assert [r["status"] for r in read_rows(tmp_path).rows] == ["ok", "timeout"]
 
 
-def test_a_failing_child_becomes_a_failed_row_with_its_error(tmp_path, bad_mnist_dir):
-    row = run_config(RunConfig(task="mnist01", backend="torch", epochs=1, data_dir=str(bad_mnist_dir)),
-                     tmp_path / "res", echo=None)
-    assert row["status"] == "failed" and row["returncode"] == 2
-    assert "error:" in row["error"] and "train-images-idx3-ubyte" in row["error"]
-    assert read_rows(tmp_path / "res").rows[0]["status"] == "failed"
+def test_bad_mnist_files_are_refused_in_the_parent_before_any_child_or_row(tmp_path, bad_mnist_dir):
+    with pytest.raises(UserError) as err:
+        run_config(RunConfig(task="mnist01", backend="torch", epochs=1, data_dir=str(bad_mnist_dir)),
+                   tmp_path / "res", echo=None)
+    assert "train-images-idx3-ubyte: expected a 16-byte header for 3 dimensions, found 11 bytes" in str(err.value)
+    assert not (tmp_path / "res").exists()
 
 
 def test_corrupt_and_foreign_lines_are_reported_and_skipped_never_rewritten(tmp_path, capsys):
@@ -99,7 +99,10 @@ def test_corrupt_and_foreign_lines_are_reported_and_skipped_never_rewritten(tmp_
     read = read_rows(tmp_path, warn=True)
     assert [r["run_id"] for r in read.rows] == [row["run_id"]]
     assert len(read.problems) == 4
-    assert "runs.jsonl:2: not a harness row of schema 2" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "runs.jsonl line 2: not a harness row of schema 2 (schema_version=None); left out" in err
+    assert "runs.jsonl line 3: not a JSON row (Expecting value); left out" in err
+    assert len(err.strip().splitlines()) == 4
 
 
 @pytest.mark.parametrize("circuit,batch", [("textbook", 1), ("textbook", 4), ("tutorial", 3)])

@@ -6,6 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from backends import UserError
 from harness.config import RunConfig
 from harness.report import build_report
 from harness.render import write
@@ -16,26 +17,31 @@ GOLDEN = Path(__file__).parent / "golden" / "runs.jsonl"
 
 
 def test_sweep_resumes_without_repeating_work_and_survives_a_failing_run(tmp_path, capsys, bad_mnist_dir):
-    bad = bad_mnist_dir
     base = RunConfig(epochs=1, train_size=20, test_size=10, threads=1)
     sweep = SweepConfig(backends=("torch", "classical"), tasks=("moons",), seeds=(0, 1), base=base)
     results = tmp_path / "res"
     first = run_sweep(sweep, results)
     assert first["ok"] == 4
-    # a failing configuration in the middle does not stop the sweep
-    failing = SweepConfig(backends=("torch",), tasks=("mnist01", "moons"), seeds=(0,),
-                          base=RunConfig(epochs=1, train_size=20, test_size=10, threads=1, data_dir=str(bad)))
-    mixed = run_sweep(failing, results)
-    assert mixed["failed"] == 1 and mixed["skipped (stored)"] == 1
+    # bad data is refused before anything runs: nothing is stored for it
+    with pytest.raises(UserError, match="train-images-idx3-ubyte: expected a 16-byte header"):
+        run_sweep(SweepConfig(backends=("torch",), tasks=("mnist01", "moons"), seeds=(0,),
+                              base=RunConfig(epochs=1, train_size=20, test_size=10, threads=1,
+                                             data_dir=str(bad_mnist_dir))), results)
+    assert len(read_rows(results).rows) == 4
+    # a run that ends badly in the middle (here out of time) does not stop the sweep
+    slow = SweepConfig(backends=("torch",), tasks=("scaling", "moons"), seeds=(0,),
+                       base=RunConfig(epochs=1, train_size=20, test_size=10, threads=1, timeout_s=0.05))
+    mixed = run_sweep(slow, results)
+    assert mixed["timeout"] == 1 and mixed["skipped (stored)"] == 1
     again = run_sweep(sweep, results)
     assert again["skipped (stored)"] == 4 and again["ok"] == 0
     rows = read_rows(results).rows
-    assert len(rows) == 5 and sum(r["status"] == "failed" for r in rows) == 1
+    assert len(rows) == 5 and sum(r["status"] == "timeout" for r in rows) == 1
     forced = run_sweep(SweepConfig(backends=("classical",), tasks=("moons",), seeds=(0,), base=base, force=True),
                        results)
     assert forced["ok"] == 1 and len(read_rows(results).rows) == 6
     err = capsys.readouterr().err
-    assert "ETA" in err and "mnist01 torch seed 0: failed" in err
+    assert "ETA" in err and "scaling torch seed 0 q4 l2 b16: timeout: timed out after 0.05 s" in err
 
 
 def test_scaling_sweep_skips_larger_sizes_once_a_size_times_out(tmp_path):

@@ -112,9 +112,7 @@ def _find(candidates: list[Path]) -> Path | None:
     return next((p for p in candidates if p.is_file()), None)
 
 
-def read_mnist_idx_raw(data_dir: str | os.PathLike, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
-    """The MNIST files of one split as stored: images uint8 (N, 28, 28), labels uint8 (N,)."""
-    base = Path(data_dir)
+def _mnist_files(base: Path, split: str) -> tuple[Path, Path]:
     candidates = mnist_file_candidates(base, split)   # checks the split name first
     if not base.is_dir():
         raise UserError(f"MNIST directory {base} does not exist or is not a directory")
@@ -123,18 +121,95 @@ def read_mnist_idx_raw(data_dir: str | os.PathLike, split: str = "train") -> tup
     if missing:
         looked = "; ".join(" or ".join(p.name for p in candidates[kind]) for kind in missing)
         raise UserError(f"MNIST {split} files missing in {base}: looked for {looked}")
-    images_path, labels_path = found["images"], found["labels"]
-    images = read_idx(images_path, magic=IMAGES_MAGIC)
-    labels = read_idx(labels_path, magic=LABELS_MAGIC)
-    if images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
+    return found["images"], found["labels"]
+
+
+def _check_mnist_pair(images_path: Path, image_shape: tuple, labels_path: Path, labels: np.ndarray,
+                      split: str) -> None:
+    if tuple(image_shape[1:]) != (IMAGE_SIZE, IMAGE_SIZE):
         raise UserError(f"IDX file {images_path}: expected {IMAGE_SIZE}x{IMAGE_SIZE} images, "
-                        f"found {images.shape[1]}x{images.shape[2]}")
-    if len(images) != len(labels):
-        raise UserError(f"MNIST {split} files disagree: {images_path.name} has {len(images)} images "
+                        f"found {image_shape[1]}x{image_shape[2]}")
+    if image_shape[0] != len(labels):
+        raise UserError(f"MNIST {split} files disagree: {images_path.name} has {image_shape[0]} images "
                         f"but {labels_path.name} has {len(labels)} labels")
     if labels.size and labels.max() > 9:
         raise UserError(f"IDX file {labels_path}: expected labels 0..9, found {int(labels.max())}")
+
+
+def read_mnist_idx_raw(data_dir: str | os.PathLike, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+    """The MNIST files of one split as stored: images uint8 (N, 28, 28), labels uint8 (N,)."""
+    images_path, labels_path = _mnist_files(Path(data_dir), split)
+    images = read_idx(images_path, magic=IMAGES_MAGIC)
+    labels = read_idx(labels_path, magic=LABELS_MAGIC)
+    _check_mnist_pair(images_path, images.shape, labels_path, labels, split)
     return images, labels
+
+
+def idx_shape(path: str | os.PathLike, *, magic: int) -> tuple[int, ...]:
+    """The shape an IDX file declares, checked against its size without reading the payload.
+
+    For the parent's checks before a run: the 47 MB of MNIST images need not be
+    decompressed to know whether the file is whole. A gzip file's last four
+    bytes hold its uncompressed size (mod 2**32), which a truncated or corrupt
+    download does not get right; the child's full read still checks the CRC.
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            compressed = fh.read(2) == GZIP_MAGIC
+            fh.seek(0, os.SEEK_END)
+            stored = fh.tell()
+            trailer = b""
+            if compressed and stored >= 4:
+                fh.seek(stored - 4)
+                trailer = fh.read(4)
+        if compressed:
+            with gzip.open(path, "rb") as gz:
+                head = gz.read(4)
+                head += gz.read(4 * head[3]) if len(head) == 4 else b""
+            size = int.from_bytes(trailer, "little") if len(trailer) == 4 else -1
+        else:
+            with open(path, "rb") as fh:
+                head = fh.read(4)
+                head += fh.read(4 * head[3]) if len(head) == 4 else b""
+            size = stored
+    except FileNotFoundError:
+        raise UserError(f"IDX file {path} does not exist") from None
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise UserError(f"IDX file {path} starts like gzip but does not decompress "
+                        f"(truncated or corrupt): {exc}") from None
+    except OSError as exc:
+        raise UserError(f"cannot read IDX file {path}: {exc.strerror or exc}") from None
+    if len(head) < 4:
+        raise UserError(f"IDX file {path}: expected at least a 4-byte magic number, found {len(head)} bytes")
+    found = int.from_bytes(head[:4], "big")
+    if found != magic:
+        raise UserError(f"IDX file {path}: expected magic number {magic} (0x{magic:08x}), "
+                        f"found {found} (0x{found:08x})")
+    ndim = head[3]
+    header_len = 4 + 4 * ndim
+    if len(head) < header_len:
+        raise UserError(f"IDX file {path}: expected a {header_len}-byte header for {ndim} dimensions, "
+                        f"found {len(head)} bytes (truncated)")
+    shape = tuple(int.from_bytes(head[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    expected = header_len + int(np.prod(shape, dtype=np.int64)) * IDX_DTYPES[head[2]].itemsize
+    if size != (expected % 2 ** 32 if compressed else expected):
+        if compressed:
+            raise UserError(f"IDX file {path}: its gzip trailer does not give the {expected} bytes its header "
+                            f"promises (truncated or corrupt)")
+        what = "truncated" if size < expected else "trailing bytes"
+        raise UserError(f"IDX file {path}: expected {expected} bytes for a {'x'.join(map(str, shape))} array, "
+                        f"found {size} ({what})")
+    return shape
+
+
+def mnist_labels_checked(data_dir: str | os.PathLike, split: str = "train") -> np.ndarray:
+    """The labels of one MNIST split, with both files checked as the full read would, images by header."""
+    images_path, labels_path = _mnist_files(Path(data_dir), split)
+    shape = idx_shape(images_path, magic=IMAGES_MAGIC)
+    labels = read_idx(labels_path, magic=LABELS_MAGIC)
+    _check_mnist_pair(images_path, shape, labels_path, labels, split)
+    return labels
 
 
 def load_mnist_idx(data_dir: str | os.PathLike, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
