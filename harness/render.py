@@ -187,7 +187,7 @@ def plot_time_per_backend(report: Report, path: Path) -> tuple[Path, str] | None
             ax.barh(y[len(done):], limit, color="white", edgecolor="tab:red", hatch="//",
                     label="timed out: longer than the timeout shown")
         ax.set_yticks(y, names, fontsize=8)
-        ax.invert_yaxis()
+        ax.set_ylim(len(_backends(report)) - 0.5, -0.5)     # same bar thickness in every panel, first on top
         ax.set_xlim(0, None)             # linear from zero: the bar's length is the message
         ax.set_xlabel("training time, s")
         ax.set_title(c["label"], fontsize=10)
@@ -407,9 +407,12 @@ def _pick(report: Report, figures) -> Section:
     def relative(r, c):
         base = look.get((c["config"], ref))
         fig = _figure(c)
+        if r is not None and not r["runs"] and r["timeouts"]:
+            return "timed out"
         if r is None or base is None or not r["runs"] or not base["runs"]:
             return "-"
-        return f"x{r[fig].median / base[fig].median:.2f}"
+        ratio = r[fig].median / base[fig].median
+        return f"x{ratio:.2f}" if ratio >= 0.1 else f"x{ratio:.2g}"
     sec.tables.append((f"x {ref}: each backend's median time over {ref}'s on the same configuration "
                        f"(training time for tasks, steady step for the scaling grid)", _by_backend(report, relative)))
     sec.figures += figures.get("time", [])
