@@ -437,6 +437,8 @@ def _adjoint(report: Report) -> Section:
                 "with `device_vjp` (the -vjp backends) the gradient is a vector-Jacobian product in the backward "
                 "call. Verdict columns compare the row's two backends by the rule above, with the ratio of "
                 "medians."]
+    if not any(b.endswith("-vjp") for b in present):
+        sec.text.append("No -vjp backend ran here, so whether `device_vjp` changes the answer is not measured.")
     rows = []
     for c in report.configs.to_dict("records"):
         fig = _figure(c)
