@@ -28,6 +28,7 @@ PathLike = Union[str, os.PathLike]
 
 # pytest-benchmark's stats fields we keep (seconds per round, and the number of rounds)
 STATS = ("min", "median", "mean", "stddev", "rounds")
+OPTIONAL_STATS = ("max", "q1", "q3", "iqr")      # kept when the file has them (the report states spreads with them)
 BENCH_FIELDS = ("group", "name", "fullname", "param")
 FILE_FIELDS = ("source", "datetime", "cpu_brand", "commit_id")
 COLUMNS = FILE_FIELDS + BENCH_FIELDS + tuple(f"stats.{s}" for s in STATS)
@@ -122,7 +123,25 @@ def _frame(path: Path, doc: dict) -> pd.DataFrame:
         "commit_id": [commit.get("id") if isinstance(commit, dict) else None] * n,
         **{f: [b.get(f) for b in benchmarks] for f in BENCH_FIELDS},
         **{f"stats.{stat}": [b["stats"][stat] for b in benchmarks] for stat in STATS},
+        **{f"stats.{stat}": [b["stats"].get(stat) for b in benchmarks] for stat in OPTIONAL_STATS
+           if any(_is_number(b["stats"].get(stat)) for b in benchmarks)},
     })
     extra = pd.json_normalize([b.get("extra_info") or {} for b in benchmarks])
     extra.columns = [f"extra_info.{c}" for c in extra.columns]
     return pd.concat([base, extra], axis=1) if len(extra.columns) else base
+
+
+def round_spreads(table: pd.DataFrame) -> list:
+    """Each benchmark's ``stats.Spread`` over its rounds: the quartiles when recorded, else min-max."""
+    from .stats import Spread
+
+    def missing(v):
+        return v is None or (isinstance(v, float) and v != v)
+    out = []
+    for r in table.to_dict("records"):
+        low, high = r.get("stats.q1"), r.get("stats.q3")
+        if missing(low) or missing(high):
+            low, high = r.get("stats.min"), r.get("stats.max")
+            high = r["stats.median"] if missing(high) else high
+        out.append(Spread(float(r["stats.median"]), float(low), float(high), int(r["stats.rounds"])))
+    return out

@@ -47,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
                      description="Compare hybrid quantum-classical PyTorch models across backends.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    sub.add_parser("list", help="backends, circuits and tasks, and what is available here")
+    p = sub.add_parser("list", help="backends, circuits and tasks, and what is available here")
+    p.add_argument("--json", action="store_true", help="print it as one JSON object")
 
     p = sub.add_parser("check", help="compare every backend's outputs and gradients with the torch reference")
     p.add_argument("--circuits", type=_names("circuits"), help="comma-separated circuit names (default: all)")
@@ -83,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", default="torch", help="backend that speeds are relative to (default torch)")
     p.add_argument("--benchmarks", nargs="*", default=None,
                    help="pytest-benchmark JSON files (default: <results>/benchmarks/*.json)")
+
+    p = sub.add_parser("compare", help="two results stores (or pytest-benchmark JSON files) side by side")
+    p.add_argument("a", help="baseline: a results folder (runs.jsonl) or a pytest-benchmark JSON file")
+    p.add_argument("b", help="the one compared with it, of the same kind")
+    p.add_argument("--format", default="md", help="md or csv (default md), printed on stdout")
     return parser
 
 
@@ -154,8 +160,17 @@ def _others_timing() -> None:
 
 def _dispatch(args) -> int:
     if args.command == "list":
-        from .listing import format_listing
-        print(format_listing())
+        from .listing import format_listing, listing_json
+        print(listing_json() if args.json else format_listing())
+        return 0
+    if args.command == "compare":
+        from .compare import compare, format_comparison
+        if args.format not in ("md", "csv"):
+            raise UserError(f"unknown compare format '{args.format}'; valid: md, csv")
+        result = compare(args.a, args.b)
+        for warning in result.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        print(format_comparison(result, args.format), end="")
         return 0
     if args.command == "check":
         from .check import CheckConfig, format_report, run_check

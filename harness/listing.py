@@ -101,3 +101,33 @@ def format_listing() -> str:
             rows.append([task.name, task.circuit, task.summary])
         lines += _table(rows)
     return "\n".join(lines)
+
+
+def listing_data() -> dict:
+    """The listing as plain data: backends, circuits and tasks with what each needs and offers."""
+    from backends.registry import served_circuits
+    backends = []
+    for spec in BACKENDS.values():
+        backends.append({"name": spec.name, "available": spec.available, "missing": spec.missing(),
+                         "framework": spec.framework, "simulator": spec.simulator, "gradient": spec.diff_method,
+                         "device_vjp": spec.device_vjp, "gradient_computed_in": spec.gradient_in,
+                         "exact": True, "shots": spec.shots, "summary": spec.summary,
+                         "circuits": served_circuits(spec) if spec.serves is not None else None})
+    circuits = []
+    for spec in CIRCUITS.values():
+        c = make_circuit(spec.name)
+        circuits.append({"name": spec.name, "sizable": spec.sizable,
+                         "qubits": None if spec.sizable else c.n_qubits, "inputs": None if spec.sizable else c.n_inputs,
+                         "weights": None if spec.sizable else c.n_weights,
+                         "outputs": None if spec.sizable else c.n_outputs, "summary": spec.summary})
+    try:
+        from .tasks import TASKS
+    except ImportError:
+        TASKS = {}
+    tasks = [{"name": t.name, "circuit": t.circuit, "summary": t.summary} for t in TASKS.values()]
+    return {"backends": backends, "circuits": circuits, "tasks": tasks}
+
+
+def listing_json() -> str:
+    import json
+    return json.dumps(listing_data(), indent=2)

@@ -41,26 +41,32 @@ def _classifier_panel(ax, row) -> None:
     wrong = pred != target
     ax.scatter(x[wrong, 0], x[wrong, 1], s=150, facecolors="none", edgecolors="r", linewidths=1.5,
                label="wrong")
-    ax.plot([-1, 1], [1, -1], "--", color="black", lw=0.8)
+    ax.plot([-1, 1], [1, -1], "--", color="black", lw=0.8, label="true boundary")
     ax.set_xlabel("x0")
     ax.set_ylabel("x1")
     ax.set_title(f"{row['backend']} (seed {row['seed']}): test acc {100 * (1 - wrong.mean()):.0f}%", fontsize=9)
 
 
-def plot_predictions(runs: pd.DataFrame, out: Path) -> list[Path]:
-    """One PNG per task with recorded test predictions; [] when there are none."""
+def plot_predictions(runs: pd.DataFrame, out: Path) -> list[tuple[Path, str]]:
+    """One PNG per task with recorded test predictions, with its caption; [] when there are none."""
     runs = _runs_with_points(runs)
     if runs.empty:
         return []
-    from .render import _panels, _plt, _save
+    from .render import _legend_outside, _panels, _plt, _save
     plt = _plt()
-    paths = []
+    made = []
     for task, g in runs.groupby("task", sort=False):
         first = g.sort_values("seed").groupby("backend", sort=False).head(1)
-        fig, axes = _panels(plt, len(first), width_in=3.6)
+        fig, axes = _panels(plt, len(first), width_in=3.4, height_in=3.4)
+        regression = False
         for ax, (_, row) in zip(axes, first.iterrows()):
             regression = isinstance(row.get("fit_curve.x"), list)
             (_regression_panel if regression else _classifier_panel)(ax, row)
-        axes[0].legend(fontsize=7)
-        paths.append(_save(plt, fig, out / f"predictions_{task}.png"))
-    return paths
+        _legend_outside(fig)
+        fig.tight_layout()
+        what = ("the fitted curve (green) over sin(x) (red, dashed) and the test points (blue)" if regression else
+                "the test points coloured by class, wrong predictions circled in red, and the true boundary "
+                "x0 + x1 = 0 (dashed)")
+        made.append((_save(plt, fig, out / f"predictions_{task}.png"),
+                     f"What each backend learned on {task}, from its run with the lowest seed: {what}."))
+    return made

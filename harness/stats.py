@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from dataclasses import dataclass
 
 
 def quantiles(values: list[float]) -> tuple[float, float, float]:
@@ -25,3 +26,92 @@ def summarize(values) -> dict | None:
         return None
     q1, median, q3 = quantiles(values)
     return {"n": len(values), "median": median, "q1": q1, "q3": q3, "min": min(values), "max": max(values)}
+
+
+# --- the rule for claims -------------------------------------------------------
+# A figure is stated as the median of its runs with an interval; two figures are
+# told apart only when their intervals do not overlap and each rests on enough
+# evidence: at least MIN_RUNS independent processes and, for a step time,
+# MIN_STEADY_STEPS steady steps in every run (see shared notes, measurement.md).
+MIN_RUNS = 3
+MIN_STEADY_STEPS = 20
+FASTER, SLOWER, NOT_DISTINGUISHABLE = "faster", "slower", "not distinguishable"
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A figure over ``n`` runs: the median of the runs' values and the interval it is stated with.
+
+    ``low``-``high`` is the range of the runs' values, widened to the runs' own
+    quartiles when each run is itself a distribution (steady steps), so a claim
+    covers both the variation between processes and the variation within one.
+    ``steps`` is the fewest steady steps of any run (None when not a step time).
+    """
+    median: float
+    low: float
+    high: float
+    n: int
+    steps: int | None = None
+
+    def lacking(self) -> str | None:
+        """Why this figure cannot support a claim, or None when it can."""
+        if self.n < MIN_RUNS:
+            return f"n={self.n} < {MIN_RUNS} runs"
+        if self.steps is not None and self.steps < MIN_STEADY_STEPS:
+            return f"{self.steps} < {MIN_STEADY_STEPS} steady steps per run"
+        return None
+
+
+def spread_of(values, quartiles=None, steps=None) -> Spread | None:
+    """The ``Spread`` of per-run ``values``; ``quartiles`` are per-run (q1, q3) pairs, if known."""
+    values = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    if not values:
+        return None
+    low, high = min(values), max(values)
+    for q1, q3 in quartiles or ():
+        if q1 is not None and math.isfinite(q1):
+            low = min(low, float(q1))
+        if q3 is not None and math.isfinite(q3):
+            high = max(high, float(q3))
+    return Spread(statistics.median(values), low, high, len(values), steps)
+
+
+def verdict(a: Spread | None, b: Spread | None) -> tuple[str, str]:
+    """(word, why): is ``a`` faster than ``b``, slower, or not distinguishable, and on what grounds.
+
+    Lower is faster. A claim needs both figures to have enough evidence and
+    their intervals not to overlap.
+    """
+    if a is None or b is None:
+        return NOT_DISTINGUISHABLE, "no figure for one of the two"
+    for s in (a, b):
+        if s.lacking():
+            return NOT_DISTINGUISHABLE, s.lacking()
+    if a.high < b.low:
+        return FASTER, "intervals apart"
+    if a.low > b.high:
+        return SLOWER, "intervals apart"
+    return NOT_DISTINGUISHABLE, "intervals overlap"
+
+
+def format_seconds(seconds: float, unit: str | None = None) -> str:
+    """A time with three significant figures in s or ms (``unit`` forces one)."""
+    if seconds is None or not math.isfinite(seconds):
+        return "-"
+    unit = unit or ("s" if abs(seconds) >= 1 else "ms")
+    value = seconds * 1e3 if unit == "ms" else seconds
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.2f}" if abs(value) >= 1 else f"{value:.3g}"
+
+
+def format_spread(s: Spread | None, unit: str | None = None, with_unit: bool = True) -> str:
+    """'12.3 ms (11.9-13.0, n=3)': the median, its interval and the number of runs."""
+    if s is None:
+        return "-"
+    unit = unit or ("s" if abs(s.median) >= 1 else "ms")
+    body = f"{format_seconds(s.median, unit)}{' ' + unit if with_unit else ''}"
+    low, high = format_seconds(s.low, unit), format_seconds(s.high, unit)
+    if low == high:                     # one run, or runs that agree to three figures: no interval to show
+        return f"{body} (n={s.n})"
+    return f"{body} ({low}-{high}, n={s.n})"

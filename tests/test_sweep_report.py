@@ -1,4 +1,4 @@
-"""Sweeps resume and survive failures; the report reads a committed golden store."""
+"""Sweeps resume and survive failures; the report reads committed golden stores (schema 1 and schema 2)."""
 import json
 import shutil
 from pathlib import Path
@@ -8,12 +8,19 @@ import pytest
 
 from backends import UserError
 from harness.config import RunConfig
+from backends import UserError
 from harness.report import build_report
 from harness.render import write
 from harness.store import read_rows, store_path
 from harness.sweep import SweepConfig, run_sweep
 
 GOLDEN = Path(__file__).parent / "golden" / "runs.jsonl"
+# schema 2, hand-made: scaling (entangler, 1 layer, batch 16) at 4-10 qubits, 3 seeds, 25 steady steps per run:
+# per-run step medians m x (0.99, 1.00, 1.01), quartiles m x 0.98 / 1.02, so each size's interval is m x [0.9702, 1.0302];
+# m in ms: default-backprop 10, 15, 30, 60; lightning-adjoint 20, 15.5, 20, 25; default-adjoint 100 at 4-8, timed
+# out at 10. moons: torch at 2 threads (0.40, 0.42, 0.44 s) and at 1 thread (0.60, 0.62, 0.64 s), nothing else
+# different; classical 0.08-0.12 s; default-backprop 0.82-0.86 s; lightning-adjoint 1.23-1.27 s.
+GOLDEN2 = Path(__file__).parent / "golden" / "runs2.jsonl"
 
 
 def test_sweep_resumes_without_repeating_work_and_survives_a_failing_run(tmp_path, capsys, bad_mnist_dir):
@@ -58,36 +65,105 @@ def golden(tmp_path):
     return tmp_path
 
 
-def test_report_summary_from_the_golden_store(golden):
+@pytest.fixture
+def golden2(tmp_path):
+    folder = tmp_path / "g2"
+    folder.mkdir()
+    shutil.copy(GOLDEN2, store_path(folder))
+    return folder
+
+
+def test_report_summary_from_the_schema_1_golden_store(golden):
     report = build_report(golden)
     s = report.summary[report.summary["task"] == "moons"].set_index("backend")
-    assert list(s.index) == ["torch", "classical", "default-backprop", "lightning-adjoint", "qiskit-ml"]
+    assert list(s.index) == ["torch", "classical", "default-backprop", "lightning-adjoint", "qiskit-ml", "default-shift"]
     assert s.loc["torch", "train_s"] == pytest.approx(0.42)
     assert s.loc["qiskit-ml", "train_s"] == pytest.approx(25.0)
     assert s.loc["qiskit-ml", "train_spread"] == pytest.approx(10 / 25)
-    assert s.loc["default-backprop", "x_reference"] == pytest.approx(0.84 / 0.42)
+    assert s.loc["default-backprop", "x_torch"] == pytest.approx(0.84 / 0.42)
     assert s.loc["default-backprop", "x_classical"] == pytest.approx(0.84 / 0.11)
     assert s.loc["lightning-adjoint", "quantum_share"] == pytest.approx(0.5)
-    assert s.loc["torch", "seeds"] == 2
+    assert s.loc["torch", "runs"] == 2 and s.loc["default-shift", "runs"] == 0 and s.loc["default-shift", "timeouts"] == 1
     adv = report.advice[report.advice["task"] == "moons"].iloc[0]
-    assert (adv["fastest"], adv["least_memory"], adv["slowest"]) == ("default-backprop", "lightning-adjoint",
-                                                                       "qiskit-ml")
+    assert (adv["fastest"], adv["least_memory"]) == ("default-backprop", "lightning-adjoint")
+    # the timed-out backend is the slowest, above qiskit-ml's 25 s; two runs each are too few for a claim
+    assert adv["slowest"] == "default-shift (timed out)"
+    assert adv["fastest_vs_next"] == "not distinguishable from lightning-adjoint (n=2 < 3 runs)"
     assert any("qiskit-ml: training time spreads 40%" in w for w in report.warnings)
     assert any("1 runs did not finish ok" in w for w in report.warnings)
     assert list(report.failures["status"]) == ["timeout"]
     assert not any("mix" in w for w in report.warnings)
 
 
-def test_report_crossovers_and_growth_from_the_golden_store(golden):
-    report = build_report(golden)
-    c = report.crossovers.set_index(["a", "b"])
-    assert c.loc[("default-backprop", "lightning-adjoint"), "a_beats_b_up_to"] == 6
-    assert c.loc[("lightning-adjoint", "default-backprop"), "a_overtakes_b_from"] == 8
-    assert c.loc[("default-backprop", "default-adjoint"), "a_beats_b_up_to"] == 8
-    g = report.growth.set_index("backend")
-    # lightning-adjoint over the upper sizes 4, 6, 8: 15 -> 20 -> 25 ms
-    assert 1.1 < g.loc["lightning-adjoint", "step_time_x_per_qubit"] < 1.3
-    assert g.loc["default-backprop", "memory_above_base_x_per_qubit"] == pytest.approx(2.0, rel=0.05)
+def test_one_run_per_size_claims_no_crossover_but_says_so(golden):
+    c = build_report(golden).crossovers.set_index(["a", "b"])
+    row = c.loc[("lightning-adjoint", "default-backprop")]
+    assert row["crossover"] == "none claimed" and row["low"] is None
+    assert row["statement"] == "lightning-adjoint and default-backprop are not distinguishable at any size measured"
+    assert row["evidence"] == "n=1 < 3 runs at 2,4,6,8"
+
+
+def test_groups_are_configurations_and_differ_in_threads(golden2):
+    report = build_report(golden2)
+    torch = report.summary[(report.summary["task"] == "moons") & (report.summary["backend"] == "torch")]
+    assert sorted(torch["threads"]) == ["1", "2"] and list(torch["runs"]) == [3, 3]
+    by_threads = torch.set_index("threads")
+    assert by_threads.loc["2", "train_s"] == pytest.approx(0.42) and by_threads.loc["1", "train_s"] == pytest.approx(0.62)
+    labels = sorted(report.configs[report.configs["task"] == "moons"]["label"])
+    assert labels == ["moons, 1 threads, OMP_NUM_THREADS=1", "moons, 2 threads, OMP_NUM_THREADS=2"]
+
+
+def test_steady_step_spread_uses_run_medians_widened_to_their_quartiles(golden2):
+    s = build_report(golden2).summary
+    bp4 = s[(s["backend"] == "default-backprop") & (s["qubits"] == "4")].iloc[0]
+    assert bp4["steady_step_s"] == pytest.approx(0.010)
+    assert bp4["steady_step_low_s"] == pytest.approx(0.010 * 0.99 * 0.98)
+    assert bp4["steady_step_high_s"] == pytest.approx(0.010 * 1.01 * 1.02)
+    assert bp4["runs"] == 3 and bp4["steady_steps_per_run"] == 25
+
+
+def test_crossover_is_an_interval_claimed_only_where_spreads_part(golden2):
+    c = build_report(golden2).crossovers.set_index(["a", "b"])
+    row = c.loc[("lightning-adjoint", "default-backprop")]
+    # backprop faster at 4, overlapping at 6 (15 vs 15.5 ms), lightning faster at 8 and 10
+    assert (row["b_faster_at"], row["not_distinguishable_at"], row["a_faster_at"]) == ("4", "6", "8,10")
+    assert (row["low"], row["high"]) == (4, 8)
+    assert row["statement"] == "lightning-adjoint overtakes default-backprop between 4 and 8 qubits"
+    assert row["evidence"].startswith("4: 20.0 ms (19.4-20.6, n=3) vs 10.0 ms (9.70-10.3, n=3); 8: ")
+    # a timed-out run counts as slower than any that finished
+    adj = c.loc[("default-adjoint", "default-backprop")]
+    assert adj["b_faster_at"] == "4,6,8,10" and adj["statement"] == "default-backprop is faster at every size measured"
+
+
+def test_growth_names_the_points_it_fits(golden2):
+    g = build_report(golden2).growth.set_index("backend")
+    assert g.loc["default-backprop", "fit_qubits"] == "6,8,10"
+    # 15 -> 30 -> 60 ms over 2 qubits each: sqrt(2) per qubit
+    assert g.loc["default-backprop", "step_time_x_per_qubit"] == pytest.approx(2 ** 0.5, rel=1e-6)
+
+
+def test_advice_ranks_scaling_by_steady_step_and_timeouts_last(golden2):
+    report = build_report(golden2)
+    adv = report.advice.set_index("label")
+    assert adv.loc["scaling, 6 qubits", "ranked_by"] == "steady step"
+    assert adv.loc["scaling, 6 qubits", "fastest"] == "default-backprop"
+    assert adv.loc["scaling, 6 qubits", "fastest_vs_next"] == ("not distinguishable from lightning-adjoint "
+                                                                "(intervals overlap)")
+    assert adv.loc["scaling, 10 qubits", "fastest"] == "lightning-adjoint"
+    assert adv.loc["scaling, 10 qubits", "slowest"] == "default-adjoint (timed out, > 60 s run)"
+    assert adv.loc["moons, 2 threads, OMP_NUM_THREADS=2", "ranked_by"] == "training time"
+    assert adv.loc["moons, 2 threads, OMP_NUM_THREADS=2", "fastest_vs_next"] == "faster than lightning-adjoint"
+    flip = report.flips.iloc[0]
+    assert flip["fastest_by_qubits"] == "default-backprop 4-6; lightning-adjoint 8-10"
+    assert flip["choice_flips_between"] == "6->8" and not flip["every_winner_distinguishable"]
+
+
+def test_reference_titles_its_column_and_unknown_names_are_refused(golden2):
+    s = build_report(golden2, reference="default-backprop").summary
+    torch2 = s[(s["backend"] == "torch") & (s["threads"] == "2")].iloc[0]
+    assert torch2["x_default-backprop"] == pytest.approx(0.42 / 0.84) and "x_torch" not in s
+    with pytest.raises(UserError, match=r"unknown reference backend 'nosuch'; valid: qiskit-shift, .*torch"):
+        build_report(golden2, reference="nosuch")
 
 
 def test_mixing_machines_or_versions_triggers_a_warning(golden):
@@ -97,7 +173,10 @@ def test_mixing_machines_or_versions_triggers_a_warning(golden):
     store_path(golden).write_text("".join(json.dumps(r) + "\n" for r in rows))
     warnings = build_report(golden).warnings
     assert any(w.startswith("results mix 2 machines") for w in warnings)
-    assert any(w == "results mix pennylane versions 0.44.0, 0.45.1" for w in warnings)
+    # both moons torch runs: one on another machine, one with another pennylane; the warning names both values
+    assert any(w.startswith("1 configuration group(s) mix machines: cpu_model Golden CPU @ 2.30GHz vs Other CPU "
+                            "(e.g. moons torch)") for w in warnings)
+    assert any(w.startswith("1 configuration group(s) mix code versions: pennylane 0.44.0 vs 0.45.1") for w in warnings)
 
 
 @pytest.mark.parametrize("fmt,produced", [("md", "report.md"), ("csv", "summary.csv"), ("html", "report.html")])
@@ -107,13 +186,53 @@ def test_report_formats_write_tables_and_plots(golden, tmp_path, fmt, produced):
     assert path.name == produced and path.exists()
     if fmt == "md":
         text = path.read_text()
-        assert "## Which should I pick?" in text and "| default-backprop | 2 | 0.84 |" in text
+        assert "## Which should I pick?" in text and "| moons | training time | default-backprop | 840 ms (800-880, n=2) |" in text
         assert "Golden CPU @ 2.30GHz / 2" in text
         assert {p.name for p in out.glob("*.png")} >= {"time_per_backend.png", "loss_curves.png",
                                                          "time_vs_accuracy.png", "scaling_L1_b16.png"}
     if fmt == "csv":
-        table = pd.read_csv(out / "crossovers.csv")
-        assert len(table) >= 3
+        assert len(pd.read_csv(out / "crossovers.csv")) >= 3
+        runs = pd.read_csv(out / "runs.csv")
+        assert len(runs) == len(GOLDEN.read_text().splitlines()) and set(runs["run_id"]) >= {"g001", "g002"}
+
+
+def test_html_page_structure(golden2, tmp_path):
+    from html.parser import HTMLParser
+
+    out = tmp_path / "page"
+    out.mkdir()
+    (out / "scaling_L9_b9.png").write_bytes(b"stale")          # a plot of an older report
+    page = write(build_report(golden2), out, "html").read_text()
+
+    class Parse(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.h2, self.imgs, self.tables, self.captions, self._in = [], [], 0, 0, None
+
+        def handle_starttag(self, tag, attrs):
+            self._in = tag
+            if tag == "img":
+                self.imgs.append(dict(attrs)["src"])
+            self.tables += tag == "table"
+            self.captions += tag == "figcaption"
+
+        def handle_data(self, data):
+            if self._in == "h2" and data.strip():
+                self.h2.append(data.strip())
+
+    p = Parse()
+    p.feed(page)
+    assert p.h2[:3] == ["How to read this report", "Warnings", "Which should I pick?"]
+    assert {"Adjoint or backprop? Does device_vjp change the answer?", "Scaling: crossovers and growth", "Memory",
+            "Cores", "Accuracy", "Configurations", "Runs that did not finish"} <= set(p.h2)
+    pngs = {f.name for f in out.glob("*.png")}
+    assert set(p.imgs) == pngs and "scaling_L9_b9.png" not in pngs      # every plot shown, no stale one
+    assert len(p.imgs) == p.captions >= 4 and p.tables >= 8
+    assert all((out / src).stat().st_size > 1000 for src in p.imgs)
+    for raw in ("|---", "![", "**", "`", "\n## ", "NaN", "nan "):
+        assert raw not in page, raw
+    assert "x torch" in page and "lightning-adjoint overtakes default-backprop between 4 and 8 qubits" in page
+    assert "default-adjoint (timed out, &gt; 60 s run)" in page
 
 
 def test_report_command(run_cli, golden, tmp_path):
@@ -124,6 +243,8 @@ def test_report_command(run_cli, golden, tmp_path):
     assert empty.returncode == 2 and empty.stderr.startswith("error: no results in")
     bad = run_cli("report", "--results", str(golden), "--format", "pdf")
     assert bad.returncode == 2 and "valid: md, csv, html" in bad.stderr
+    ref = run_cli("report", "--results", str(golden), "--reference", "nosuch")
+    assert ref.returncode == 2 and ref.stderr.count("\n") == 1 and "valid: qiskit-shift" in ref.stderr
 
 
 def test_a_rerun_supersedes_the_row_it_re_ran(golden):
@@ -133,7 +254,7 @@ def test_a_rerun_supersedes_the_row_it_re_ran(golden):
         fh.write(json.dumps(newer) + "\n")
     s = build_report(golden).summary.set_index(["task", "backend"])
     assert s.loc[("moons", "torch"), "train_s"] == pytest.approx((0.30 + 0.44) / 2)
-    assert s.loc[("moons", "torch"), "seeds"] == 2
+    assert s.loc[("moons", "torch"), "runs"] == 2
 
 
 def test_sweep_runs_seeds_as_rounds_with_backends_shuffled_per_round():

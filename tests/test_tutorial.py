@@ -167,8 +167,9 @@ def test_report_shows_mse_for_regression_and_plots_the_predictions(tmp_path):
     assert math.isnan(s.loc["tutorial-regress", "test_accuracy"]) and s.loc["tutorial-regress", "test_mse"] < 0.03
     assert s.loc["tutorial-classify", "test_accuracy"] == 0.8 and math.isnan(s.loc["tutorial-classify", "test_mse"])
     md = write(report, tmp_path / "report", "md").read_text()
-    regress, classify = md.split("### tutorial-regress")[1].split("###")[0], md.split("### tutorial-classify")[1]
-    assert "| test MSE |" in regress and "test acc" not in regress
-    assert "| test acc |" in classify.split("##")[0] and "test MSE" not in classify.split("##")[0]
+    accuracy = md.split("## Accuracy")[1].split("\n## ")[0]
+    head, torch_row = [line for line in accuracy.splitlines() if line.startswith("| backend") or line.startswith("| torch")]
+    cells = dict(zip([c.strip() for c in head.split("|")], [c.strip() for c in torch_row.split("|")]))
+    assert cells["tutorial-regress"].startswith("MSE 0.0") and cells["tutorial-classify"] == "80.0% (n=1)"
     for task in ("tutorial-regress", "tutorial-classify"):
         assert f"predictions_{task}.png" in md and (tmp_path / "report" / f"predictions_{task}.png").stat().st_size > 1000
