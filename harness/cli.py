@@ -75,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="re-run configurations already stored as ok")
     p.add_argument("--rerun-other-code", action="store_true",
                    help="re-run stored ok configurations that were measured by other code (code_version)")
+    p.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="local: one run after another here (default); ray: one Ray task per configuration")
+    p.add_argument("--address", help="ray: join the Ray cluster at this address (default: start one here)")
+    p.add_argument("--per-node", type=_int("per node"), default=1,
+                   help="ray: runs at once per node (default 1; more disturb each other's timings)")
     _run_options(p, single=False)
 
     p = sub.add_parser("report", help="tables, crossovers, advice and plots from the results store")
@@ -210,12 +215,15 @@ def _dispatch(args) -> int:
         from .validate import parse_env
         from .sweep import SweepConfig, run_sweep
         base = RunConfig(circuit=args.circuit, digits=args.digits, shots=args.shots, threads=args.threads,
-                         env=parse_env(args.env), epochs=args.epochs, lr=args.lr, train_size=args.train_size, test_size=args.test_size,
-                         data_dir=args.data_dir, timeout_s=args.timeout)
+                         env=parse_env(args.env), epochs=args.epochs, lr=args.lr, train_size=args.train_size,
+                         test_size=args.test_size, data_dir=args.data_dir, timeout_s=args.timeout)
+        if args.executor == "local" and (args.address is not None or args.per_node != 1):
+            raise UserError("--address and --per-node apply to --executor ray")
         counts = run_sweep(SweepConfig(backends=args.backends, tasks=args.tasks, seeds=args.seeds,
                                        qubits=args.qubits, layers=args.layers, batch_sizes=args.batch_sizes,
                                        base=base, force=args.force,
-                                       rerun_other_code=args.rerun_other_code), results_dir=args.results)
+                                       rerun_other_code=args.rerun_other_code), results_dir=args.results,
+                           executor=args.executor, address=args.address, per_node=args.per_node)
         print("sweep done: " + ", ".join(f"{v} {k}" for k, v in counts.items() if v), file=sys.stderr)
         return 0 if not (counts["failed"] or counts["killed"]) else 1
     if args.command == "report":

@@ -196,18 +196,24 @@ def _kill_group(proc):
 
 
 def _record(cfg, store, status, error, tail, figures, returncode, started) -> dict:
+    row = make_row(cfg, status, error, tail, figures, returncode, started)
+    store.append(row)
+    return row
+
+
+def make_row(cfg, status, error, tail, figures, returncode, started) -> dict:
+    """The result row of one run, as stored (provenance from this process: where the child ran)."""
     row = {"schema_version": SCHEMA_VERSION, "run_id": uuid.uuid4().hex[:12], "status": status}
     row.update(cfg.as_dict())
     row.pop("data_dir", None)
     row["run_wall_s"] = time.perf_counter() - started
     row.update(figures)
     row["returncode"] = returncode
+    row["executor"] = "local"            # the Ray executor's driver says "ray" on the rows it stores
     row["error"] = None if status == "ok" else (error or "") + ("\n" + "\n".join(tail) if tail else "")
     row.update({k: v for k, v in provenance.collect(child_env(cfg.threads, cfg.env)).items()
                 if k not in figures})      # what the child saw (its thread_env) wins
-    row = clean(row)          # what is stored and what is shown are the same row
-    store.append(row)
-    return row
+    return clean(row)          # what is stored and what is shown are the same row
 
 
 def _mib(value) -> str:

@@ -25,6 +25,8 @@ import sys
 import time
 from dataclasses import dataclass
 
+from backends import UserError
+
 from .concurrency import Active, Claim, others_active
 from .config import RunConfig
 from .provenance import code_version, thread_env
@@ -156,9 +158,124 @@ COUNTS = ("ok", "failed", "timeout", "killed", "skipped (stored)", "skipped (too
           "skipped (claimed elsewhere)")
 
 
-def run_sweep(sweep: SweepConfig, results_dir="results", out=None) -> dict:
+class Progress:
+    """One sweep in progress, whatever executes it: what to skip, the counts, the lines printed.
+
+    Both executors ask ``decide`` before a configuration starts (so a timeout,
+    a row another sweep stored, or a claim held elsewhere still counts) and
+    hand every finished row to ``finished``, in the order they finish.
+    """
+
+    def __init__(self, sweep: SweepConfig, results_dir, out, total: int):
+        self.sweep, self.results_dir, self.out, self.total = sweep, results_dir, out, total
+        self.counts = dict.fromkeys(COUNTS, 0)
+        self.stored_ok, self.offset = _stored_ok(results_dir, sweep.rerun_other_code, out)
+        self.done_elsewhere: set = set()
+        # (backend, task, layers, batch) -> (qubits, seed) of the smallest size that ran out of time
+        self.too_big: dict[tuple, tuple[int, int]] = {}
+        self.spent, self.ran, self.done = 0.0, 0, 0
+        self.warned: set = set()
+
+    @staticmethod
+    def label(cfg) -> str:
+        return f"{cfg.task} {cfg.backend} seed {cfg.seed}" + (
+            f" q{cfg.qubits} l{cfg.layers} b{cfg.batch_size}" if cfg.qubits else "")
+
+    def decide(self, cfg) -> Claim | None:
+        """The configuration's claim when it is to run now; None (said and counted) when it is skipped."""
+        key = planned_key(cfg)
+        limit, limit_seed = self.too_big.get((cfg.backend, cfg.task, cfg.layers, cfg.batch_size), (None, None))
+        if not self.sweep.force and key in self.stored_ok:
+            return self._skip(cfg, "skipped (stored)", "stored")
+        if cfg.qubits and limit is not None and (cfg.qubits > limit or (cfg.qubits == limit and cfg.seed != limit_seed)):
+            # larger sizes would only time out again; the same size is not retried with other seeds
+            return self._skip(cfg, "skipped (too big)", f"skipped: {limit} qubits ran out of time (seed {limit_seed})")
+        claim = Claim(self.results_dir, key)
+        # rows other sweeps stored while we ran count as done here too
+        fresh = read_rows(self.results_dir, warn=False, start=self.offset)
+        self.offset = fresh.end
+        for r in fresh.rows:
+            if r.get("status") == "ok":
+                self.stored_ok.add(config_key(r))
+                self.done_elsewhere.add(config_key(r))
+        if not claim.held:
+            claim.release()
+            return self._skip(cfg, "skipped (claimed elsewhere)", "skipped: another sweep on this store is running it")
+        if key in (self.done_elsewhere if self.sweep.force else self.stored_ok):
+            claim.release()
+            return self._skip(cfg, "skipped (stored)", "stored (by another sweep meanwhile)")
+        return claim
+
+    def _skip(self, cfg, count: str, status: str) -> None:
+        self.counts[count] += 1
+        self.done += 1
+        self._line(cfg, status)
+        return None
+
+    def warn_others(self) -> None:
+        for other in others_active():
+            pid = other.split(":")[0]
+            if pid not in self.warned:
+                self.warned.add(pid)
+                print(f"warning: another harness process is timing on this machine ({other}); "
+                      f"both results are disturbed", file=self.out, flush=True)
+
+    def starting(self, cfg) -> None:
+        left = self.total - self.done
+        eta = f" ETA {_eta(self.spent / self.ran * left)}" if self.ran else ""
+        print(f"[{_bar(self.done, self.total)}] {self.done + 1}/{self.total}{eta}  {self.label(cfg)} ...",
+              file=self.out, flush=True)
+
+    def finished(self, cfg, row: dict, seconds: float) -> None:
+        """A row that is stored: counted, a timeout noted for the larger sizes, its line printed."""
+        self.spent += seconds
+        self.ran += 1
+        self.done += 1
+        status = row["status"]
+        self.counts[status] += 1
+        size_key = (cfg.backend, cfg.task, cfg.layers, cfg.batch_size)
+        limit = self.too_big.get(size_key, (None, None))[0]
+        if status in ("timeout", "killed") and cfg.qubits and (limit is None or cfg.qubits < limit):
+            self.too_big[size_key] = (cfg.qubits, cfg.seed)
+        if status == "ok":
+            status += f" ({row['train_s']:.1f} s, {short_quality(row)})"
+        else:
+            status += ": " + ((row.get("error") or "").strip().splitlines() or [""])[0]
+        self._line(cfg, status)
+
+    def _line(self, cfg, status: str) -> None:
+        print(f"[{_bar(self.done, self.total)}] {self.done}/{self.total}  {self.label(cfg)}: {status}",
+              file=self.out, flush=True)
+
+    def stopped(self, stop) -> None:
+        why = stop.describe() if isinstance(stop, Interrupted) else (
+            "interrupted" if isinstance(stop, KeyboardInterrupt) else "a row could not be stored")
+        done = ", ".join(f"{v} {k}" for k, v in self.counts.items() if v) or "nothing done"
+        print(f"sweep stopped after {self.done} of {self.total} ({why}): {done}; every finished run is stored, "
+              f"and running the sweep again resumes it", file=self.out, flush=True)
+
+
+def _run_local(configs, progress: Progress, store) -> None:
+    """One configuration after another, each in a fresh child process on this machine."""
+    for cfg in configs:
+        claim = progress.decide(cfg)
+        if claim is None:
+            continue
+        with claim:
+            progress.warn_others()
+            progress.starting(cfg)
+            start = time.perf_counter()
+            row = run_config(cfg, progress.results_dir, echo=None, store=store)
+            progress.finished(cfg, row, time.perf_counter() - start)
+
+
+def run_sweep(sweep: SweepConfig, results_dir="results", out=None, executor: str = "local",
+              address: str | None = None, per_node: int = 1) -> dict:
     """Run the grid; returns counts per outcome.
 
+    ``executor``: "local" (one run after another here) or "ray" (one Ray task
+    per configuration, on a local Ray instance or the cluster at ``address``;
+    see ``harness.ray_executor``). Only this process writes the store, either way.
     A stop (Ctrl-C, SIGTERM, SIGHUP) or a row the store cannot take ends the
     sweep after saying how far it got; the exception goes on to the caller.
     """
@@ -167,72 +284,24 @@ def run_sweep(sweep: SweepConfig, results_dir="results", out=None) -> dict:
     configs = expand(sweep, notes)
     for note in notes:
         print(f"warning: {note}", file=out, flush=True)
-    counts = dict.fromkeys(COUNTS, 0)
-    total = len(configs)
-    with Store(results_dir) as store, stop_signals(), Active(f"sweep on {results_dir}"):
-        stored_ok, offset = _stored_ok(results_dir, sweep.rerun_other_code, out)
-        done_elsewhere: set = set()
-        # (backend, task, layers, batch) -> (qubits, seed) of the smallest size that ran out of time
-        too_big: dict[tuple, tuple[int, int]] = {}
-        spent, ran, warned = 0.0, 0, set()
-        i = 0
-        try:
-            for i, cfg in enumerate(configs, 1):
-                label = f"{cfg.task} {cfg.backend} seed {cfg.seed}" + (
-                    f" q{cfg.qubits} l{cfg.layers} b{cfg.batch_size}" if cfg.qubits else "")
-                size_key = (cfg.backend, cfg.task, cfg.layers, cfg.batch_size)
-                limit, limit_seed = too_big.get(size_key, (None, None))
-                key = planned_key(cfg)
-                if not sweep.force and key in stored_ok:
-                    counts["skipped (stored)"] += 1
-                    status = "stored"
-                elif cfg.qubits and limit is not None and (
-                        cfg.qubits > limit or (cfg.qubits == limit and cfg.seed != limit_seed)):
-                    # larger sizes would only time out again; the same size is not retried with other seeds
-                    counts["skipped (too big)"] += 1
-                    status = f"skipped: {limit} qubits ran out of time (seed {limit_seed})"
+    cluster = None
+    if executor == "ray":
+        from .ray_executor import RayCluster
+        cluster = RayCluster(address, per_node, configs, out)      # started (or joined) before any signal handler
+    elif executor != "local":
+        raise UserError(f"unknown executor '{executor}'; valid: local, ray")
+    try:
+        with Store(results_dir) as store, stop_signals(), Active(f"sweep on {results_dir}"):
+            progress = Progress(sweep, results_dir, out, len(configs))
+            try:
+                if cluster is None:
+                    _run_local(configs, progress, store)
                 else:
-                    with Claim(results_dir, key) as claim:
-                        # rows other sweeps stored while we ran count as done here too
-                        fresh = read_rows(results_dir, warn=False, start=offset)
-                        offset = fresh.end
-                        for r in fresh.rows:
-                            if r.get("status") == "ok":
-                                stored_ok.add(config_key(r))
-                                done_elsewhere.add(config_key(r))
-                        if not claim.held:
-                            counts["skipped (claimed elsewhere)"] += 1
-                            status = "skipped: another sweep on this store is running it"
-                        elif key in (done_elsewhere if sweep.force else stored_ok):
-                            counts["skipped (stored)"] += 1
-                            status = "stored (by another sweep meanwhile)"
-                        else:
-                            for other in others_active():
-                                pid = other.split(":")[0]
-                                if pid not in warned:
-                                    warned.add(pid)
-                                    print(f"warning: another harness process is timing on this machine ({other}); "
-                                          f"both results are disturbed", file=out, flush=True)
-                            eta = f" ETA {_eta(spent / ran * (total - i + 1))}" if ran else ""
-                            print(f"[{_bar(i - 1, total)}] {i}/{total}{eta}  {label} ...", file=out, flush=True)
-                            start = time.perf_counter()
-                            row = run_config(cfg, results_dir, echo=None, store=store)
-                            spent += time.perf_counter() - start
-                            ran += 1
-                            status = row["status"]
-                            counts[status] += 1
-                            if status in ("timeout", "killed") and cfg.qubits and (limit is None or cfg.qubits < limit):
-                                too_big[size_key] = (cfg.qubits, cfg.seed)
-                            if status == "ok":
-                                status += f" ({row['train_s']:.1f} s, {short_quality(row)})"
-                            else:
-                                status += ": " + ((row.get("error") or "").strip().splitlines() or [""])[0]
-                print(f"[{_bar(i, total)}] {i}/{total}  {label}: {status}", file=out, flush=True)
-        except (KeyboardInterrupt, RowNotStored) as stop:
-            why = stop.describe() if isinstance(stop, Interrupted) else (
-                "interrupted" if isinstance(stop, KeyboardInterrupt) else "a row could not be stored")
-            done = ", ".join(f"{v} {k}" for k, v in counts.items() if v) or "nothing done"
-            print(f"sweep stopped at {i}/{total} ({why}): {done}; every finished run is stored, "
-                  f"and running the sweep again resumes it", file=out, flush=True)
-            raise
-    return counts
+                    cluster.run(configs, progress, store)
+            except (KeyboardInterrupt, RowNotStored) as stop:
+                progress.stopped(stop)
+                raise
+    finally:
+        if cluster is not None:
+            cluster.close()
+    return progress.counts

@@ -22,22 +22,15 @@ from .tasks import task_spec
 from .weights import initial_weights
 
 
-class _Mark(torch.autograd.Function):
-    """Identity whose backward records the time when the gradient passes."""
-
-    @staticmethod
-    def forward(ctx, x, clock, key):
-        ctx.clock, ctx.key = clock, key
-        return x.view_as(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        ctx.clock[ctx.key] = time.perf_counter()
-        return grad, None, None
-
-
 class TimedLayer(nn.Module):
-    """Wraps the quantum layer and accumulates its forward and backward seconds."""
+    """Wraps the quantum layer and accumulates its forward and backward seconds.
+
+    The backward span is marked by two tensor hooks, not extra autograd nodes:
+    one on the layer's output (its gradient arrives: the layer's backward
+    starts) and one on its input (its gradient is complete: the backward
+    ended). Hooks add no node to the graph; two identity autograd Functions
+    cost about 0.1 ms a step, 8% of a moons step on the torch backend.
+    """
 
     def __init__(self, layer: nn.Module):
         super().__init__()
@@ -46,14 +39,21 @@ class TimedLayer(nn.Module):
         self.backward_s = 0.0
         self._clock: dict[str, float] = {}
 
+    def _started(self, grad):
+        self._clock["start"] = time.perf_counter()
+
+    def _ended(self, grad):
+        self._clock["end"] = time.perf_counter()
+
     def forward(self, x):
-        if torch.is_grad_enabled():
-            x = _Mark.apply(x, self._clock, "end") if x.requires_grad else x
+        grad_enabled = torch.is_grad_enabled()
+        if grad_enabled and x.requires_grad:
+            x.register_hook(self._ended)
         start = time.perf_counter()
         out = self.layer(x)
         self.forward_s += time.perf_counter() - start
-        if torch.is_grad_enabled() and out.requires_grad:
-            out = _Mark.apply(out, self._clock, "start")
+        if grad_enabled and out.requires_grad:
+            out.register_hook(self._started)
         return out
 
     def collect_backward(self, backward_returned: float):

@@ -187,7 +187,7 @@ def test_sigterm_stops_a_sweep_with_every_finished_run_stored(store):
     proc.terminate()
     status, _, err = _finish(proc)
     assert status == 128 + signal.SIGTERM and _wait_gone(second, 10)
-    assert "sweep stopped at 2/2 (interrupted by SIGTERM (asked to stop)): 1 ok" in err
+    assert "sweep stopped after 1 of 2 (interrupted by SIGTERM (asked to stop)): 1 ok" in err
     assert [(r["status"], r["seed"]) for r in _added(results, before)] == [("ok", 0), ("killed", 1)]
     _report_reads(results)
 
@@ -223,7 +223,7 @@ def test_a_full_disk_mid_sweep_stops_it_cleanly(store):
                   "--results", str(results), preexec=_file_limit(len(before) + 2400))   # room for one row
     status, _, err = _finish(proc)
     assert status == 3, err
-    assert "sweep stopped at 2/3 (a row could not be stored): 1 ok" in err
+    assert "sweep stopped after 1 of 3 (a row could not be stored): 1 ok" in err
     fallback = Path(err.split("it was saved to ")[1].split(";")[0])
     assert [r["seed"] for r in _added(results, before)] == [0]
     assert json.loads(fallback.read_text())["seed"] == 1

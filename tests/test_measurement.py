@@ -232,3 +232,52 @@ def test_run_summary_says_where_the_gradient_is_computed(run_cli, tmp_path):
     assert "training: peak memory" in err and "whole run: peak memory" in err and "MiB" in err
     # moons' batch of 5: 5 circuits for values, each differentiated once by the adjoint method
     assert "5 for values, 0 shifted for the gradient, 5 adjoint passes" in err
+
+
+class _SlowScale(torch.autograd.Function):
+    """x * w that sleeps a known time in forward and in backward (a layer with a weight, as a circuit's)."""
+
+    @staticmethod
+    def forward(ctx, x, w):
+        import time
+        time.sleep(0.03)
+        ctx.save_for_backward(x, w)
+        return x * w
+
+    @staticmethod
+    def backward(ctx, grad):
+        import time
+        time.sleep(0.06)
+        x, w = ctx.saved_tensors
+        return grad * w, (grad * x).sum(0)
+
+
+class _SlowLayer(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.ones(3))
+
+    def forward(self, x):
+        return _SlowScale.apply(x, self.w)
+
+
+@pytest.mark.parametrize("first", [False, True])
+def test_timed_layer_spans_hold_the_layers_own_forward_and_backward(first):
+    """0.03 s forward and 0.06 s backward inside; the classical layers around it add their own work."""
+    import time
+
+    from harness.train import TimedLayer
+    timed = TimedLayer(_SlowLayer())
+    tail = torch.nn.Linear(3, 1)
+    model = torch.nn.Sequential(timed, tail) if first else torch.nn.Sequential(torch.nn.Linear(3, 3), timed, tail)
+    loss = model(torch.rand(4, 3)).sum()
+    loss.backward()
+    timed.collect_backward(time.perf_counter())
+    assert 0.03 <= timed.forward_s < 0.03 + 0.5
+    assert 0.06 <= timed.backward_s < 0.06 + 0.5
+    # the span is the layer's, not the whole backward pass: a slow classical backward after it is not counted
+    timed.backward_s = 0.0
+    slow_head = torch.nn.Sequential(torch.nn.Linear(3, 3), _SlowLayer(), timed, tail)
+    slow_head(torch.rand(4, 3)).sum().backward()
+    timed.collect_backward(time.perf_counter())
+    assert 0.06 <= timed.backward_s < 0.06 + 0.05
