@@ -38,4 +38,16 @@ bench: setup
 overhead: setup
 	$(PY) benchmarks/overhead.py
 
-.PHONY: setup run check report test bench overhead
+.PHONY: setup run check report test bench overhead reference
+
+# The committed reference results: resumable sweeps into results/reference (run again to go on
+# where it stopped; stored configurations of the same code are skipped), then the report.
+REF := $(PY) -m harness sweep --results results/reference --threads 2 --backends all
+reference: setup
+	$(REF) --tasks moons,mnist01,mnist37 --seeds 0,1,2 --timeout 900
+	$(REF) --tasks tutorial-classify,tutorial-parity,tutorial-regress --seeds 0,1,42 --timeout 900
+	$(REF) --tasks mnist01 --circuit tutorial --epochs 10 --seeds 0,1,2 --timeout 900
+	$(REF) --tasks scaling --qubits 2,4,6,8,10,12,14,16 --layers 1,3 --batch-sizes 16 --epochs 1 \
+		--train-size 336 --seeds 0,1,2 --timeout 60
+	$(PY) -m harness report --results results/reference
+	$(PY) -m harness report --results results/reference --format html
