@@ -22,6 +22,8 @@ check: setup
 
 report: setup
 	$(PY) -m harness report --results results/reference
+	$(PY) -m harness report --results results/reference --format html
+	$(PY) -m harness report --results results/reference --format csv
 
 test: setup
 	$(PY) -m pytest -q --benchmark-disable tests benchmarks
@@ -49,5 +51,4 @@ reference: setup
 	$(REF) --tasks mnist01 --circuit tutorial --epochs 10 --seeds 0,1,2 --timeout 900
 	$(REF) --tasks scaling --qubits 2,4,6,8,10,12,14,16 --layers 1,3 --batch-sizes 16 --epochs 1 \
 		--train-size 336 --seeds 0,1,2 --timeout 60
-	$(PY) -m harness report --results results/reference
-	$(PY) -m harness report --results results/reference --format html
+	$(MAKE) report

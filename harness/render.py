@@ -118,6 +118,16 @@ def _backends(report: Report) -> list[str]:
     return [b for b in order if b in present] + sorted(present - set(order))
 
 
+# one colour per backend, the same on every plot: matplotlib's 10-colour cycle would give the 11th and 12th
+# backend the colours of the 1st and 2nd (classical drawn like qiskit-ml, torch like qiskit-shift)
+PALETTE = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink",
+           "tab:gray", "tab:olive", "tab:cyan", "black", "gold", "navy", "lime")
+
+
+def _colors(report: Report) -> dict[str, str]:
+    return {b: PALETTE[i % len(PALETTE)] for i, b in enumerate(_backends(report))}
+
+
 def _by_backend(report: Report, cell, configs=None) -> pd.DataFrame:
     """Backends as rows, configurations as columns; cell(summary row or None, config row) -> text."""
     look = _lookup(report)
@@ -258,7 +268,7 @@ def plot_time_vs_accuracy(report: Report, path: Path) -> tuple[Path, str] | None
     fig, ax = plt.subplots(figsize=(7, 4.5))
     configs = list(s["config"].unique())
     markers = dict(zip(configs, "osD^v<>pP*"))
-    colors = {b: f"C{i % 10}" for i, b in enumerate(_backends(report))}
+    colors = _colors(report)
     for r in s.itertuples():
         ax.scatter(r.train_s, r.test_accuracy, marker=markers.get(r.config, "o"), color=colors[r.backend], s=40)
     for b in s["backend"].unique():
@@ -280,7 +290,7 @@ def plot_scaling(report: Report, out: Path) -> list[tuple[Path, str]]:
         return []
     plt = _plt()
     labels = dict(zip(report.configs["family"], report.configs["family_label"]))
-    colors = {b: f"C{i % 10}" for i, b in enumerate(_backends(report))}
+    colors = _colors(report)
     made, names = [], set()
     for family, g in s.groupby("family", sort=False):
         fig, (ax1, ax2) = _panels(plt, 2, width_in=5.2)
@@ -353,9 +363,13 @@ def _plots(report: Report, out: Path) -> dict[str, list[tuple[Path, str]]]:
 
 def _intro(report: Report) -> Section:
     rows = report.rows
-    commits = sorted(rows["git_commit"].dropna().astype(str).unique()) if "git_commit" in rows else []
+    def distinct(column: str) -> str:
+        return ", ".join(sorted(rows[column].dropna().astype(str).unique())) if column in rows else ""
+
+    # the code version says which measuring code made the rows; git commits also change with docs and tests
     text = [f"Store: `{report.source}`, {len(rows)} rows, {len(report.configs)} configurations, "
-            f"machine: {'; '.join(report.machines) or 'unknown'}; code: {', '.join(commits) or 'unknown'}.",
+            f"machine: {'; '.join(report.machines) or 'unknown'}; measuring code version: "
+            f"{distinct('code_version') or 'unknown'} (git commits {distinct('git_commit') or 'unknown'}).",
             "A configuration is every setting that changes what is measured (task, circuit, sizes, shots, "
             "threads, thread environment, epochs, batch size, learning rate, data sizes); only the seed varies "
             "within it, so its n runs are repeats. Settings shared by all configurations of a task are listed "

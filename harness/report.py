@@ -29,7 +29,9 @@ from .sweep import KEY_FIELDS
 # every identity field but the seed (runs of one configuration) and the backend (what is compared)
 IDENTITY = tuple(f for f in KEY_FIELDS if f not in ("seed", "backend"))
 SIZE_FIELDS = ("qubits", "layers")          # only sizable circuits have them
-PROVENANCE = ("git_commit", "machine.cpu_model", "machine.hostname")   # plus every versions.* column
+# plus every versions.* column; the git commit only stands in for rows without a code version, since
+# commits also change with docs and tests while the code version changes only with the measuring code
+PROVENANCE = ("code_version", "machine.cpu_model", "machine.hostname")
 SPREAD_WARN = 0.10          # pyperf's rule: a spread over 10% of the median is unstable
 BASELINES = ("torch", "classical")          # the floor, not a framework choice
 CHOICES = tuple(b for b in BACKENDS if b not in BASELINES)
@@ -122,7 +124,8 @@ def _field_text(name: str, value: str) -> str:
         return "exact"
     if value == "":
         return ""
-    return _LABEL.get(name, name + " {}").format(value)
+    text = _LABEL.get(name, name + " {}").format(value)
+    return text[:-1] if value == "1" and text.endswith("s") else text      # "1 layer", "1 thread"
 
 
 def configurations(df: pd.DataFrame) -> pd.DataFrame:
@@ -130,7 +133,7 @@ def configurations(df: pd.DataFrame) -> pd.DataFrame:
 
     The label is the task and the fields that vary among that task's
     configurations, so two moons configurations that differ only in threads
-    read "moons, 1 threads" and "moons, 2 threads".
+    read "moons, 1 thread" and "moons, 2 threads".
     """
     configs = df.drop_duplicates("config")[["config", "family", *IDENTITY]].reset_index(drop=True)
     labels, family_labels = [], []
@@ -463,7 +466,8 @@ def flips(advice: pd.DataFrame) -> pd.DataFrame:
 # --- provenance ----------------------------------------------------------------------
 
 def _provenance_columns(df: pd.DataFrame) -> list[str]:
-    return [c for c in PROVENANCE if c in df] + sorted(c for c in df if c.startswith("versions."))
+    code = [] if "code_version" in df and df["code_version"].notna().all() else ["git_commit"]
+    return [c for c in PROVENANCE + tuple(code) if c in df] + sorted(c for c in df if c.startswith("versions."))
 
 
 def _provenance_warnings(df: pd.DataFrame, configs: pd.DataFrame) -> tuple[list[str], list[str]]:
@@ -495,6 +499,35 @@ def check_reference(reference: str) -> None:
         raise UserError(f"unknown reference backend '{reference}'; valid: {', '.join(BACKENDS)}")
 
 
+def _spread_warnings(summary: pd.DataFrame, labels: dict) -> list[str]:
+    """One line for every group whose compared figure spreads over SPREAD_WARN, naming the widest three.
+
+    The figure is the one the report compares the group by: the steady step on the scaling grid (whose
+    training time includes the first, warm-up step) and the training time elsewhere. One line, because a
+    long list would bury the other warnings; every group's spread is in its table cells and summary.csv.
+    """
+    wide = []
+    for r in summary.itertuples():
+        if r.runs < 2:
+            continue
+        scaling = r.qubits != ""
+        figure = r.step if scaling else r.train
+        if figure is None or not figure.median:
+            continue
+        width = (figure.high - figure.low) / figure.median
+        if width > SPREAD_WARN:
+            what = "steady step" if scaling else "training time"
+            wide.append((width, f"{labels[r.config]} {r.backend} {100 * width:.0f}% in {what} "
+                                f"({format_spread(figure)})"))
+    if not wide:
+        return []
+    widest = [text for _, text in sorted(wide, key=lambda w: -w[0])[:3]]
+    return [f"{len(wide)} of {int((summary['runs'] > 1).sum())} groups with repeats spread more than "
+            f"{100 * SPREAD_WARN:.0f}% over their runs in the figure they are compared by (seeds also change "
+            f"the data, and LBFGS's number of evaluations); the widest: " + "; ".join(widest)
+            + ". Their figures may be unstable: read their intervals"]
+
+
 def load(results_dir) -> pd.DataFrame:
     """Every row of a store, keyed by configuration; a UserError when there are none."""
     df = read_frame(results_dir)
@@ -519,18 +552,7 @@ def build_report(results_dir="results", reference: str = "torch", benchmark_file
     summary = summarise(df, reference)
     if reference not in set(summary["backend"]):
         warnings.append(f"the reference backend '{reference}' has no runs here; its column is empty")
-    spread = [r for r in summary.itertuples() if r.runs > 1 and r.train_spread > SPREAD_WARN]
-    # one line for all of them, naming the widest: a long list would bury the other warnings, and the
-    # spread of every group is in its table cells and in summary.csv
-    if spread:
-        widest = sorted(spread, key=lambda r: -r.train_spread)[:3]
-        warnings.append(
-            f"{len(spread)} of {int((summary['runs'] > 1).sum())} groups with repeats spread more than "
-            f"{100 * SPREAD_WARN:.0f}% in training time over their runs (seeds also change the data, and LBFGS's "
-            f"number of evaluations); the widest: " + "; ".join(
-                f"{labels[r.config]} {r.backend} {100 * r.train_spread:.0f}% ({r.train_low_s:.2f}-"
-                f"{r.train_high_s:.2f} s, n={r.runs})" for r in widest)
-            + ". Their figures may be unstable: read their intervals")
+    warnings += _spread_warnings(summary, labels)
     if len(failures):
         warnings.append(f"{len(failures)} runs did not finish ok (see 'Runs that did not finish')")
     scaling = _scaling(summary)

@@ -6,11 +6,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from backends import UserError
+from backends import BACKENDS, UserError
 from harness.config import RunConfig
-from backends import UserError
 from harness.report import build_report
-from harness.render import write
+from harness.render import _colors, write
 from harness.store import read_rows, store_path
 from harness.sweep import SweepConfig, run_sweep
 
@@ -89,7 +88,8 @@ def test_report_summary_from_the_schema_1_golden_store(golden):
     # the timed-out backend is the slowest, above qiskit-ml's 25 s; two runs each are too few for a claim
     assert adv["slowest"] == "default-shift (timed out)"
     assert adv["fastest_vs_next"] == "not distinguishable from lightning-adjoint (n=2 < 3 runs)"
-    assert any("groups with repeats spread more than 10%" in w and "qiskit-ml 40% (" in w for w in report.warnings)
+    assert any("groups with repeats spread more than 10%" in w
+               and "qiskit-ml 40% in training time (25.0 s (20.0-30.0, n=2))" in w for w in report.warnings)
     assert any("1 runs did not finish ok" in w for w in report.warnings)
     assert list(report.failures["status"]) == ["timeout"]
     assert not any("mix" in w for w in report.warnings)
@@ -110,7 +110,7 @@ def test_groups_are_configurations_and_differ_in_threads(golden2):
     by_threads = torch.set_index("threads")
     assert by_threads.loc["2", "train_s"] == pytest.approx(0.42) and by_threads.loc["1", "train_s"] == pytest.approx(0.62)
     labels = sorted(report.configs[report.configs["task"] == "moons"]["label"])
-    assert labels == ["moons, 1 threads, OMP_NUM_THREADS=1", "moons, 2 threads, OMP_NUM_THREADS=2"]
+    assert labels == ["moons, 1 thread, OMP_NUM_THREADS=1", "moons, 2 threads, OMP_NUM_THREADS=2"]
 
 
 def test_steady_step_spread_uses_run_medians_widened_to_their_quartiles(golden2):
@@ -178,6 +178,48 @@ def test_mixing_machines_or_versions_triggers_a_warning(golden):
                             "(e.g. moons torch)") for w in warnings)
     assert any(w.startswith("1 configuration group(s) mix code versions: pennylane 0.44.0 vs 0.45.1") for w in warnings)
 
+
+def test_scaling_groups_are_warned_about_by_their_steady_step_not_their_training_time(golden2):
+    rows = [json.loads(line) for line in GOLDEN2.read_text().splitlines()]
+    runs = [r for r in rows if r["task"] == "scaling" and r["backend"] == "default-backprop" and r["qubits"] == 4]
+    assert len(runs) == 3
+    runs[0]["train_s"] *= 3           # a slow first step: training time spreads, the steady step does not
+    store_path(golden2).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert not any("default-backprop" in w and "spread more than" in w for w in build_report(golden2).warnings)
+    runs[1]["steady_step_s"] *= 1.5   # now the compared figure spreads: 9.9 ms to 15 ms over a median of 10 ms
+    runs[1]["steady_step_stats_s"] = {k: v * 1.5 if k != "n" else v for k, v in runs[1]["steady_step_stats_s"].items()}
+    store_path(golden2).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    warning = next(w for w in build_report(golden2).warnings if "spread more than" in w)
+    assert "default-backprop" in warning and "in steady step (" in warning
+
+
+def test_every_backend_gets_its_own_plot_colour(golden):
+    report = build_report(golden)
+    everyone = pd.DataFrame({"backend": list(BACKENDS)})
+    report.summary = everyone             # a report holding every registered backend
+    colours = _colors(report)
+    assert set(colours) == set(BACKENDS) and len(set(colours.values())) == len(BACKENDS)
+
+
+def test_code_versions_not_commits_decide_a_mix(golden):
+    # g001/g002 are the two moons torch runs; a docs-only commit keeps the code version, a code change does not
+    rows = [json.loads(line) for line in GOLDEN.read_text().splitlines()]
+    for r in rows:
+        r["code_version"] = "c0de00000001"
+    rows[1]["git_commit"] = "docs-only"
+    store_path(golden).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert not any("mix code versions" in w for w in build_report(golden).warnings)
+    rows[1]["code_version"] = "c0de00000002"
+    store_path(golden).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    warnings = build_report(golden).warnings
+    assert any(w.startswith("1 configuration group(s) mix code versions: code_version c0de00000001 vs "
+                            "c0de00000002 (e.g. moons torch)") for w in warnings)
+    # rows without a code version (old stores) fall back to their git commits
+    for r in rows:
+        del r["code_version"]
+    store_path(golden).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert any(w.startswith("1 configuration group(s) mix code versions: git_commit abc vs docs-only")
+               for w in build_report(golden).warnings)
 
 @pytest.mark.parametrize("fmt,produced", [("md", "report.md"), ("csv", "summary.csv"), ("html", "report.html")])
 def test_report_formats_write_tables_and_plots(golden, tmp_path, fmt, produced):
