@@ -666,8 +666,10 @@ def _cell_class(v) -> str:
     return ""
 
 
-def _html_table(caption: str, table: pd.DataFrame) -> str:
-    styler = (table.style.hide(axis="index").format(na_rep="-", escape="html")
+def _html_table(caption: str, table: pd.DataFrame, number: int) -> str:
+    # a fixed id per table (Styler's default is random), so regenerating the report from the same store
+    # gives the same page and a committed report shows no diff
+    styler = (table.style.set_uuid(f"t{number}").hide(axis="index").format(na_rep="-", escape="html")
               .set_caption(html.escape(caption)).set_table_attributes('class="t"')
               .set_td_classes(table.map(_cell_class)))
     return styler.to_html()
@@ -684,7 +686,9 @@ def write_html(report: Report, out: Path) -> Path:
             parts.append("<ul class='warn'>" + "".join(f"<li>{_inline(w)}</li>" for w in sec.text) + "</ul>")
         else:
             parts += [f"<p>{_inline(p)}</p>" for p in sec.text]
-        parts += [_html_table(caption, table) for caption, table in sec.tables if not table.empty]
+        for caption, table in sec.tables:
+            if not table.empty:
+                parts.append(_html_table(caption, table, number=len(parts)))
         parts += [f"<figure><img src='{html.escape(p.name)}' alt='{html.escape(p.stem)}'>"
                   f"<figcaption>{_inline(caption)}</figcaption></figure>" for p, caption in sec.figures]
     parts.append(f"<p>The same report as markdown: <a href='{md.name}'>{md.name}</a>.</p></body></html>")

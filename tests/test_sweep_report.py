@@ -1,5 +1,6 @@
 """Sweeps resume and survive failures; the report reads committed golden stores (schema 1 and schema 2)."""
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -275,6 +276,11 @@ def test_html_page_structure(golden2, tmp_path):
         assert raw not in page, raw
     assert "x torch" in page and "lightning-adjoint overtakes default-backprop between 4 and 8 qubits" in page
     assert "default-adjoint (timed out, &gt; 60 s run)" in page
+    # ids are unique on the page and fixed: the same store gives the same page, so a committed report
+    # regenerated from its store shows no diff
+    ids = re.findall(r'<table id="([^"]+)"', page)
+    assert len(ids) == p.tables and len(set(ids)) == len(ids)
+    assert write(build_report(golden2), out, "html").read_text() == page
 
 
 def test_report_command(run_cli, golden, tmp_path):
