@@ -150,7 +150,7 @@ def test_training_peak_memory_leaves_out_what_setup_allocated():
 def test_sampler_keeps_span_peaks_apart():
     """A fresh process (nothing else starts threads there): 6 extra threads in "setup", none in "train"."""
     script = textwrap.dedent("""
-        import json, threading
+        import json, threading, time
         from harness import probe
         release = threading.Event()
         sampler = probe.Sampler(interval_s=0.01, span="setup")
@@ -163,6 +163,11 @@ def test_sampler_keeps_span_peaks_apart():
             release.set()
             for w in workers:
                 w.join()
+            # join() returns when Python is done with a thread, a moment before the kernel
+            # drops it from /proc: wait until the kernel's count is back to base
+            deadline = time.monotonic() + 10
+            while probe.thread_count() != base and time.monotonic() < deadline:
+                time.sleep(0.005)
             sampler.span("train")
         print(json.dumps({"spans": sampler.spans, "run": sampler.peak_threads, "base": base}))
     """)
