@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="re-run configurations already stored as ok")
     p.add_argument("--rerun-other-code", action="store_true",
                    help="re-run stored ok configurations that were measured by other code (code_version)")
+    p.add_argument("--retry-timeouts", action="store_true",
+                   help="re-run stored timeouts of this code (kept as results by default, like ok runs)")
     p.add_argument("--executor", choices=("local", "ray"), default="local",
                    help="local: one run after another here (default); ray: one Ray task per configuration")
     p.add_argument("--address", help="ray: join the Ray cluster at this address (default: start one here)")
@@ -222,7 +224,8 @@ def _dispatch(args) -> int:
         counts = run_sweep(SweepConfig(backends=args.backends, tasks=args.tasks, seeds=args.seeds,
                                        qubits=args.qubits, layers=args.layers, batch_sizes=args.batch_sizes,
                                        base=base, force=args.force,
-                                       rerun_other_code=args.rerun_other_code), results_dir=args.results,
+                                       rerun_other_code=args.rerun_other_code,
+                                       retry_timeouts=args.retry_timeouts), results_dir=args.results,
                            executor=args.executor, address=args.address, per_node=args.per_node)
         print("sweep done: " + ", ".join(f"{v} {k}" for k, v in counts.items() if v), file=sys.stderr)
         return 0 if not (counts["failed"] or counts["killed"]) else 1

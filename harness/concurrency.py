@@ -43,7 +43,29 @@ def _lock(path: Path, blocking: bool) -> int | None:
         os.close(fd)
 
 
-class Claim:
+class _LockedFile:
+    """A file this process holds an exclusive lock on (``fd``), removed when released."""
+
+    path: Path | None = None
+    fd: int | None = None
+
+    def release(self) -> None:
+        if self.fd is not None:
+            try:
+                self.path.unlink()          # unlink while locked: a waiter re-checks the inode
+            except OSError:
+                pass
+            os.close(self.fd)
+            self.fd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
+
+
+class Claim(_LockedFile):
     """An exclusive claim on one configuration of one store; ``held`` is False when another has it."""
 
     def __init__(self, results_dir, key):
@@ -62,23 +84,8 @@ class Claim:
     def held(self) -> bool:
         return self.fd is not None or self.unclaimable
 
-    def release(self) -> None:
-        if self.fd is not None:
-            try:
-                self.path.unlink()          # unlink while locked: a waiter re-checks the inode
-            except OSError:
-                pass
-            os.close(self.fd)
-            self.fd = None
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.release()
-
-
-class Active:
+class Active(_LockedFile):
     """This process is timing something: a locked file in ``ACTIVE_DIR`` says so while it lives."""
 
     def __init__(self, what: str):
@@ -94,21 +101,6 @@ class Active:
                 self.path, self.fd = path, fd
         except OSError:
             pass            # a warning we cannot give is no reason to refuse a run
-
-    def close(self) -> None:
-        if self.fd is not None:
-            try:
-                self.path.unlink()
-            except OSError:
-                pass
-            os.close(self.fd)
-            self.fd = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def others_active() -> list[str]:

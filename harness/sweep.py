@@ -6,7 +6,9 @@ so timings do not disturb each other. A sweep is resumable: a configuration
 already stored as ok is skipped (``force`` re-runs it). A failed or timed-out
 run is recorded and the sweep goes on; on the scaling task, once a size times
 out (or is killed), larger qubit counts of that backend, layer count and batch
-size are skipped, since they would only time out again.
+size are skipped, since they would only time out again. A stored timeout of
+this code is a result too: resuming keeps it (and skips what it stopped)
+unless the new timeout is longer or ``retry_timeouts`` asks to run it again.
 
 Options that fit only some tasks (``--qubits``, ``--circuit``, ``--digits``,
 ``--data-dir``) go to those tasks and are refused, as ``run`` refuses them,
@@ -54,6 +56,7 @@ class SweepConfig:
     base: RunConfig = RunConfig()             # everything else: threads, timeout, epochs, shots, ...
     force: bool = False
     rerun_other_code: bool = False            # re-run stored ok runs whose code version differs
+    retry_timeouts: bool = False              # re-run stored timeouts of this code (a slow spell, say)
 
 
 def _hashable(value):
@@ -138,11 +141,16 @@ def _bar(done: int, total: int, width: int = 24) -> str:
     return "#" * filled + "-" * (width - filled)
 
 
-def _stored_ok(results_dir, rerun_other_code: bool, out) -> tuple[set, int]:
+def _stored_ok(results_dir, rerun_other_code: bool, out) -> tuple[set, dict, int]:
     """Keys of the configurations stored as ok (by this code, and unless re-running them, by other code),
-    and where the store ended when read."""
+    the timeouts this code stored (key -> the timeout in seconds), and where the store ended when read."""
     here = code_version()
     read = read_rows(results_dir)
+    timeouts = {}
+    for r in read.rows:
+        if r.get("status") == "timeout" and r.get("code_version") == here and r.get("timeout_s"):
+            key = config_key(r)
+            timeouts[key] = max(timeouts.get(key, 0), r["timeout_s"])
     ok = [r for r in read.rows if r.get("status") == "ok"]
     other = [r for r in ok if r.get("code_version") != here]
     if other:
@@ -151,7 +159,8 @@ def _stored_ok(results_dir, rerun_other_code: bool, out) -> tuple[set, int]:
         print(f"warning: {len(other)} stored ok runs come from other code (code version "
               f"{', '.join(versions[:3])}{' ...' if len(versions) > 3 else ''}; this code is {here}); they {what}",
               file=out, flush=True)
-    return {config_key(r) for r in ok if not (rerun_other_code and r.get("code_version") != here)}, read.end
+    kept = {config_key(r) for r in ok if not (rerun_other_code and r.get("code_version") != here)}
+    return kept, timeouts, read.end
 
 
 COUNTS = ("ok", "failed", "timeout", "killed", "skipped (stored)", "skipped (too big)",
@@ -169,7 +178,9 @@ class Progress:
     def __init__(self, sweep: SweepConfig, results_dir, out, total: int):
         self.sweep, self.results_dir, self.out, self.total = sweep, results_dir, out, total
         self.counts = dict.fromkeys(COUNTS, 0)
-        self.stored_ok, self.offset = _stored_ok(results_dir, sweep.rerun_other_code, out)
+        self.stored_ok, self.stored_timeouts, self.offset = _stored_ok(results_dir, sweep.rerun_other_code, out)
+        if sweep.retry_timeouts or sweep.force:
+            self.stored_timeouts = {}
         self.done_elsewhere: set = set()
         # (backend, task, layers, batch) -> (qubits, seed) of the smallest size that ran out of time
         self.too_big: dict[tuple, tuple[int, int]] = {}
@@ -187,6 +198,11 @@ class Progress:
         limit, limit_seed = self.too_big.get((cfg.backend, cfg.task, cfg.layers, cfg.batch_size), (None, None))
         if not self.sweep.force and key in self.stored_ok:
             return self._skip(cfg, "skipped (stored)", "stored")
+        if cfg.timeout_s is not None and self.stored_timeouts.get(key, 0) >= cfg.timeout_s:
+            # as if it had just timed out: its larger sizes are skipped as well
+            self._note_timeout(cfg)
+            return self._skip(cfg, "skipped (stored)", f"stored: timed out at {self.stored_timeouts[key]:g} s "
+                                                       f"(--retry-timeouts runs it again)")
         if cfg.qubits and limit is not None and (cfg.qubits > limit or (cfg.qubits == limit and cfg.seed != limit_seed)):
             # larger sizes would only time out again; the same size is not retried with other seeds
             return self._skip(cfg, "skipped (too big)", f"skipped: {limit} qubits ran out of time (seed {limit_seed})")
@@ -233,15 +249,20 @@ class Progress:
         self.done += 1
         status = row["status"]
         self.counts[status] += 1
-        size_key = (cfg.backend, cfg.task, cfg.layers, cfg.batch_size)
-        limit = self.too_big.get(size_key, (None, None))[0]
-        if status in ("timeout", "killed") and cfg.qubits and (limit is None or cfg.qubits < limit):
-            self.too_big[size_key] = (cfg.qubits, cfg.seed)
+        if status in ("timeout", "killed"):
+            self._note_timeout(cfg)
         if status == "ok":
             status += f" ({row['train_s']:.1f} s, {short_quality(row)})"
         else:
             status += ": " + ((row.get("error") or "").strip().splitlines() or [""])[0]
         self._line(cfg, status)
+
+    def _note_timeout(self, cfg) -> None:
+        """Larger sizes of this backend, layer count and batch, and this size with other seeds, are skipped."""
+        size_key = (cfg.backend, cfg.task, cfg.layers, cfg.batch_size)
+        limit = self.too_big.get(size_key, (None, None))[0]
+        if cfg.qubits and (limit is None or cfg.qubits < limit):
+            self.too_big[size_key] = (cfg.qubits, cfg.seed)
 
     def _line(self, cfg, status: str) -> None:
         print(f"[{_bar(self.done, self.total)}] {self.done}/{self.total}  {self.label(cfg)}: {status}",

@@ -110,7 +110,8 @@ def _count_work(layer, model, x) -> dict:
     layer.zero_grad(set_to_none=True)
     if work is None:
         return {k: None for k in ("value_executions_per_eval", "gradient_executions_per_eval",
-                                  "adjoint_passes_per_eval", "simulator_calls_per_eval")}
+                                  "adjoint_passes_per_eval", "simulator_calls_per_eval",
+                                  "gradient_counted_in_forward")}
     row = work.as_row()
     row["gradient_counted_in_forward"] = work.gradient_in_forward
     return row
@@ -190,7 +191,7 @@ def train(cfg, setup_started: float, progress=_progress, sampler: probe.Sampler 
 
     t = time.perf_counter()
     classifier = getattr(task, "predict", None) is not None     # a regression task has no accuracy
-    train_acc = _accuracy(task, model, X_train, y_train) if classifier else None
+    train_acc = _accuracy(task, model, X_train, y_train) if classifier and spec.train_accuracy else None
     test_acc = _accuracy(task, model, X_test, y_test) if classifier else None
     extra = task.evaluate(model, (X_train, y_train), (X_test, y_test)) if hasattr(task, "evaluate") else {}
     eval_s = time.perf_counter() - t

@@ -134,3 +134,15 @@ def test_run_command_bad_input_is_one_line(run_cli, tmp_path):
     assert result.returncode == 2 and result.stderr.startswith("error: unknown backend 'nope'")
     assert len(result.stderr.strip().splitlines()) == 1
     assert not store_path(tmp_path).exists()
+
+
+def test_scaling_scores_only_its_test_set():
+    """The scaling workload times steps: its training set is not scored (moons' still is)."""
+    from harness.quality import quality_line
+    scaling = train(RunConfig(task="scaling", backend="torch", qubits=2, layers=1, epochs=1, train_size=32,
+                              test_size=16, threads=1).resolve(), 0.0, progress=lambda msg: None)
+    assert scaling["train_accuracy"] is None and scaling["test_accuracy"] in {k / 16 for k in range(17)}
+    assert quality_line(scaling).startswith("accuracy test ") and "train" not in quality_line(scaling)
+    moons = train(RunConfig(task="moons", backend="torch", epochs=1, train_size=20, test_size=10,
+                            threads=1).resolve(), 0.0, progress=lambda msg: None)
+    assert moons["train_accuracy"] in {k / 20 for k in range(21)}

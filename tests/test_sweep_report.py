@@ -1,4 +1,5 @@
 """Sweeps resume and survive failures; the report reads committed golden stores (schema 1 and schema 2)."""
+import dataclasses
 import json
 import re
 import shutil
@@ -351,3 +352,21 @@ def test_a_timeout_stops_its_size_in_later_rounds_too(tmp_path):
     # seed 0: 2 qubits times out, 3 is skipped; seed 1: both skipped, the timed-out size included
     assert counts["timeout"] == 1 and counts["skipped (too big)"] == 3
     assert [(r["qubits"], r["seed"], r["status"]) for r in read_rows(tmp_path).rows] == [(2, 0, "timeout")]
+
+
+def test_resume_keeps_stored_timeouts_unless_asked_or_given_longer(tmp_path, capsys):
+    sweep = SweepConfig(backends=("torch",), tasks=("scaling",), seeds=(0, 1), qubits=(2, 3), layers=(1,),
+                        base=RunConfig(epochs=1, threads=1, timeout_s=0.3))
+    assert run_sweep(sweep, tmp_path)["timeout"] == 1
+    # resumed: the stored timeout is a result, and it still stops the larger size and the later round
+    again = run_sweep(sweep, tmp_path)
+    assert again["skipped (stored)"] == 1 and again["skipped (too big)"] == 3 and again["timeout"] == 0
+    assert "q2 l1 b16: stored: timed out at 0.3 s (--retry-timeouts runs it again)" in capsys.readouterr().err
+    assert len(read_rows(tmp_path).rows) == 1
+    # a shorter timeout would not finish either; a longer one might, and so does asking
+    shorter = dataclasses.replace(sweep, base=dataclasses.replace(sweep.base, timeout_s=0.2))
+    assert run_sweep(shorter, tmp_path)["skipped (stored)"] == 1
+    longer = dataclasses.replace(sweep, base=dataclasses.replace(sweep.base, timeout_s=0.4))
+    assert run_sweep(longer, tmp_path)["timeout"] == 1
+    assert run_sweep(dataclasses.replace(sweep, retry_timeouts=True), tmp_path)["timeout"] == 1
+    assert [r["timeout_s"] for r in read_rows(tmp_path).rows] == [0.3, 0.4, 0.3]
