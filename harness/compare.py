@@ -82,8 +82,11 @@ def compare_stores(a, b) -> Comparison:
     if only_a or only_b:
         notes.append(f"{only_a} configuration-backend groups only in A and {only_b} only in B are left out")
     warnings = []
-    for col, label in (("machine.cpu_model", "machine (cpu_model)"), ("machine.hostname", "machine (hostname)"),
-                       ("git_commit", "code version (git_commit)")):
+    # the measuring code's digest where every row has one (commits also change with docs and tests), as the report
+    code = ("code_version", "measuring code (code_version)") if all(
+        "code_version" in rows and rows["code_version"].notna().all() for rows in (rows_a, rows_b)) else (
+        "git_commit", "code version (git_commit)")
+    for col, label in (("machine.cpu_model", "machine (cpu_model)"), ("machine.hostname", "machine (hostname)"), code):
         if col in rows_a and col in rows_b:
             w = _differ(label, set(rows_a[col]), set(rows_b[col]))
             if w:

@@ -107,3 +107,18 @@ def test_console_script_points_at_main_which_returns_the_exit_code(capsys):
     assert main(["list"]) == 0
     assert main(["compare", "nothing-a", "nothing-b"]) == 2
     assert capsys.readouterr().err.startswith("error: 'nothing-a' does not exist")
+
+
+def test_compare_warns_about_measuring_code_not_commits(tmp_path):
+    """Two commits with one code version (a docs change) are the same code; another code version is not."""
+    def commit(c, version=None):
+        def change(row):
+            return dict(row, git_commit=c, **({"code_version": version} if version else {}))
+        return change
+    same = compare(_store(tmp_path / "a", commit("c1", "v1")), _store(tmp_path / "b", commit("c2", "v1")))
+    assert same.warnings == []
+    other = compare(tmp_path / "a", _store(tmp_path / "c", commit("c2", "v2")))
+    assert other.warnings == ["A and B differ in measuring code (code_version): v1 (A) vs v2 (B)"]
+    # rows without a code version fall back to the commit
+    old = compare(_store(tmp_path / "d", commit("c1")), _store(tmp_path / "e", commit("c2")))
+    assert old.warnings == ["A and B differ in code version (git_commit): c1 (A) vs c2 (B)"]
