@@ -54,7 +54,7 @@ def _differ(label: str, a: set, b: set) -> str | None:
 
 
 def compare_stores(a, b) -> Comparison:
-    from .report import _latest, configurations, load, summarise
+    from .report import _latest, code_column, configurations, load, summarise
     a_dir, b_dir = (Path(p).parent if Path(p).suffix == ".jsonl" else Path(p) for p in (a, b))
     rows_a, rows_b = _latest(load(a_dir)), _latest(load(b_dir))
     configs = configurations(pd.concat([rows_a, rows_b], ignore_index=True))
@@ -82,11 +82,10 @@ def compare_stores(a, b) -> Comparison:
     if only_a or only_b:
         notes.append(f"{only_a} configuration-backend groups only in A and {only_b} only in B are left out")
     warnings = []
-    # the measuring code's digest where every row has one (commits also change with docs and tests), as the report
-    code = ("code_version", "measuring code (code_version)") if all(
-        "code_version" in rows and rows["code_version"].notna().all() for rows in (rows_a, rows_b)) else (
-        "git_commit", "code version (git_commit)")
-    for col, label in (("machine.cpu_model", "machine (cpu_model)"), ("machine.hostname", "machine (hostname)"), code):
+    code = code_column(rows_a, rows_b)         # the report's rule: commits also change with docs and tests
+    code_label = "measuring code (code_version)" if code == "code_version" else "code version (git_commit)"
+    for col, label in (("machine.cpu_model", "machine (cpu_model)"), ("machine.hostname", "machine (hostname)"),
+                       (code, code_label)):
         if col in rows_a and col in rows_b:
             w = _differ(label, set(rows_a[col]), set(rows_b[col]))
             if w:

@@ -465,8 +465,14 @@ def flips(advice: pd.DataFrame) -> pd.DataFrame:
 
 # --- provenance ----------------------------------------------------------------------
 
+def code_column(*frames: pd.DataFrame) -> str:
+    """The column that names the code of these rows: ``code_version`` when every row has one, else the commit."""
+    return "code_version" if all("code_version" in f and f["code_version"].notna().all() for f in frames) \
+        else "git_commit"
+
+
 def _provenance_columns(df: pd.DataFrame) -> list[str]:
-    code = [] if "code_version" in df and df["code_version"].notna().all() else ["git_commit"]
+    code = [] if code_column(df) == "code_version" else ["git_commit"]
     return [c for c in PROVENANCE + tuple(code) if c in df] + sorted(c for c in df if c.startswith("versions."))
 
 
