@@ -4,7 +4,8 @@ Public surface: ``make_circuit``, ``build_layer``, the ``BACKENDS`` and
 ``CIRCUITS`` registries, and ``UserError``.
 """
 from .errors import ShapeError, UserError
-from .registry import BACKENDS, CIRCUITS, backend_spec, build_layer, check_shots, make_circuit
+from .library import CIRCUITS, make_circuit
+from .registry import BACKENDS, backend_spec, build_layer, check_shots
 
 __all__ = ["BACKENDS", "CIRCUITS", "ShapeError", "UserError", "backend_spec", "build_layer",
            "check_shots", "make_circuit"]

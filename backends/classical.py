@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .circuit import Circuit
+from backends.description import Circuit
 from .layer import QuantumLayer
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .circuit import Circuit
+from backends.description import Circuit
 from .errors import ShapeError
 
 

@@ -11,7 +11,8 @@ import importlib.util
 from dataclasses import dataclass
 from typing import Callable
 
-from . import circuit as _c
+from backends.description import Circuit, parity_readout
+from backends.library import CIRCUITS, make_circuit
 from .errors import UserError
 
 
@@ -30,10 +31,10 @@ class BackendSpec:
     # adjoint (grad_on_execution="best") computes the whole Jacobian inside the forward
     # call; the backward call only contracts it. Checked against counted work in tests.
     gradient_in: str = "backward call"
-    serves: Callable[[_c.Circuit], bool] | None = None   # the circuits it can run; None: every one
+    serves: Callable[[Circuit], bool] | None = None   # the circuits it can run; None: every one
     serves_what: str = ""          # what those circuits' outputs are, for the refusal
 
-    def refuses(self, circuit: _c.Circuit) -> bool:
+    def refuses(self, circuit: Circuit) -> bool:
         return self.serves is not None and not self.serves(circuit)
 
     def missing(self) -> list[str]:
@@ -49,30 +50,30 @@ _PENNYLANE = ("pennylane",)
 _LIGHTNING = ("pennylane", "pennylane_lightning")
 
 BACKENDS: dict[str, BackendSpec] = {s.name: s for s in [
-    BackendSpec("qiskit-shift", "backends.qiskit_shift", "qiskit", "aer", "parameter-shift", True,
+    BackendSpec("qiskit-shift", "backends.qiskit.shift", "qiskit", "aer", "parameter-shift", True,
                 _QISKIT, "Aer + our batched parameter-shift autograd function"),
-    BackendSpec("qiskit-ml", "backends.qiskit_ml", "qiskit-machine-learning", "aer", "parameter-shift", True,
+    BackendSpec("qiskit-ml", "backends.qiskit.ml", "qiskit-machine-learning", "aer", "parameter-shift", True,
                 _QISKIT + ("qiskit_machine_learning",), "EstimatorQNN + TorchConnector, as its tutorial"),
-    BackendSpec("qiskit-ml-sampler", "backends.qiskit_ml_sampler", "qiskit-machine-learning",
+    BackendSpec("qiskit-ml-sampler", "backends.qiskit.ml_sampler", "qiskit-machine-learning",
                 "qiskit statevector / aer", "parameter-shift", True, _QISKIT + ("qiskit_machine_learning",),
                 "SamplerQNN (parity) + TorchConnector, as its tutorial; exact: QMLSampler, shots: Aer",
-                serves=_c.parity_readout, serves_what="parity probabilities of all qubits"),
-    BackendSpec("default-backprop", "backends.pennylane_default", "pennylane", "default.qubit", "backprop",
+                serves=parity_readout, serves_what="parity probabilities of all qubits"),
+    BackendSpec("default-backprop", "backends.pennylane.default", "pennylane", "default.qubit", "backprop",
                 False, _PENNYLANE, "TorchLayer on default.qubit, backprop"),
-    BackendSpec("default-adjoint", "backends.pennylane_default", "pennylane", "default.qubit", "adjoint",
+    BackendSpec("default-adjoint", "backends.pennylane.default", "pennylane", "default.qubit", "adjoint",
                 False, _PENNYLANE, "TorchLayer on default.qubit, adjoint (Jacobian in the forward call)",
                 gradient_in="forward call"),
-    BackendSpec("default-adjoint-vjp", "backends.pennylane_default", "pennylane", "default.qubit", "adjoint",
+    BackendSpec("default-adjoint-vjp", "backends.pennylane.default", "pennylane", "default.qubit", "adjoint",
                 False, _PENNYLANE, "TorchLayer on default.qubit, adjoint with device_vjp=True", device_vjp=True),
-    BackendSpec("default-shift", "backends.pennylane_default", "pennylane", "default.qubit", "parameter-shift",
+    BackendSpec("default-shift", "backends.pennylane.default", "pennylane", "default.qubit", "parameter-shift",
                 True, _PENNYLANE, "TorchLayer on default.qubit, parameter-shift"),
-    BackendSpec("lightning-adjoint", "backends.pennylane_lightning", "pennylane", "lightning.qubit", "adjoint",
+    BackendSpec("lightning-adjoint", "backends.pennylane.lightning", "pennylane", "lightning.qubit", "adjoint",
                 False, _LIGHTNING, "TorchLayer on lightning.qubit, adjoint (Jacobian in the forward call)",
                 gradient_in="forward call"),
-    BackendSpec("lightning-adjoint-vjp", "backends.pennylane_lightning", "pennylane", "lightning.qubit",
+    BackendSpec("lightning-adjoint-vjp", "backends.pennylane.lightning", "pennylane", "lightning.qubit",
                 "adjoint", False, _LIGHTNING, "TorchLayer on lightning.qubit, adjoint with device_vjp=True",
                 device_vjp=True),
-    BackendSpec("lightning-shift", "backends.pennylane_lightning", "pennylane", "lightning.qubit",
+    BackendSpec("lightning-shift", "backends.pennylane.lightning", "pennylane", "lightning.qubit",
                 "parameter-shift", True, _LIGHTNING, "TorchLayer on lightning.qubit, parameter-shift"),
     BackendSpec("torch", "backends.torch_statevector", "torch", "torch statevector", "autograd", False,
                 (), "plain torch batched statevector: the reference"),
@@ -125,14 +126,14 @@ def served_circuits(spec: BackendSpec) -> list[str]:
     return [n for n in CIRCUITS if not spec.refuses(make_circuit(n))]
 
 
-def refuse_circuit(spec: BackendSpec, circuit: _c.Circuit) -> None:
+def refuse_circuit(spec: BackendSpec, circuit: Circuit) -> None:
     """A backend that serves only some circuits refuses the others in one line naming those it serves."""
     if spec.refuses(circuit):
         raise UserError(f"backend '{spec.name}' serves only circuits whose outputs are {spec.serves_what} "
                         f"({', '.join(served_circuits(spec))}); received circuit '{circuit.name}'")
 
 
-def build_layer(name: str, circuit: _c.Circuit, weights, *, shots=None, threads: int | None = None):
+def build_layer(name: str, circuit: Circuit, weights, *, shots=None, threads: int | None = None):
     """Build backend ``name``'s layer for ``circuit`` starting from ``weights``."""
     spec = backend_spec(name)
     shots = check_shots(shots)
@@ -149,51 +150,3 @@ def build_layer(name: str, circuit: _c.Circuit, weights, *, shots=None, threads:
     layer = module.build(circuit, check_weights(circuit, weights), spec=spec, shots=shots, threads=threads)
     layer.backend_name = name
     return layer
-
-
-# --- circuits ---------------------------------------------------------------
-
-@dataclass(frozen=True)
-class CircuitSpec:
-    name: str
-    factory: Callable[..., _c.Circuit]
-    sizable: bool                  # takes qubits and layers
-    summary: str
-
-
-CIRCUITS: dict[str, CircuitSpec] = {s.name: s for s in [
-    CircuitSpec("textbook", _c.textbook, False, "1 qubit: H, RY(x0); output P(|1>)"),
-    CircuitSpec("moons", _c.moons, False, "2 qubits: H, RZ(2x) each, CNOT, RY(w) each; <Z0>, <Z1>"),
-    CircuitSpec("tutorial", _c.tutorial, False, "2 qubits: ZZ feature map (reps 2) + RealAmplitudes (reps 1); <Z0Z1>"),
-    CircuitSpec("entangler", _c.entangler, True, "n qubits, L layers: RX(x), L x [RY(w), CNOT ring]; <Z_i>"),
-    CircuitSpec("tutorial-classify", _c.tutorial_classify, False,
-                "2 qubits: ZZ feature map (reps 2) + RealAmplitudes (reps 3); <Z0Z1>"),
-    CircuitSpec("tutorial-parity", _c.tutorial_parity, False,
-                "2 qubits: ZZ feature map + RealAmplitudes (linear, reps 1); P(even), P(odd) parity"),
-    CircuitSpec("tutorial-regress", _c.tutorial_regress, False, "1 qubit: RY(x0), RY(w0); <Z>"),
-]}
-
-DEFAULT_QUBITS, DEFAULT_LAYERS = 4, 2
-MAX_QUBITS = 30
-
-
-def make_circuit(name: str, qubits: int | None = None, layers: int | None = None) -> _c.Circuit:
-    try:
-        spec = CIRCUITS[name]
-    except KeyError:
-        raise UserError(f"unknown circuit '{name}'; valid: {', '.join(CIRCUITS)}") from None
-    for label, value in (("qubits", qubits), ("layers", layers)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise UserError(f"{label} must be an integer of at least 1; received {value!r}")
-    if qubits is not None and qubits > MAX_QUBITS:
-        raise UserError(f"qubits must be at most {MAX_QUBITS}; received {qubits}")
-    if not spec.sizable:
-        if qubits is not None or layers is not None:
-            fixed = spec.factory()
-            if qubits not in (None, fixed.n_qubits) or layers not in (None, 1):
-                raise UserError(f"circuit '{name}' has a fixed size ({fixed.n_qubits} qubits); "
-                                f"qubits and layers apply to: "
-                                f"{', '.join(n for n, s in CIRCUITS.items() if s.sizable)}")
-            return fixed
-        return spec.factory()
-    return spec.factory(qubits or DEFAULT_QUBITS, layers or DEFAULT_LAYERS)

@@ -11,7 +11,7 @@ import math
 import torch
 from torch import nn
 
-from .circuit import Circuit, Gate
+from backends.description import Circuit, Gate
 from .layer import QuantumLayer
 
 _H = torch.tensor([[1, 1], [1, -1]], dtype=torch.complex128) / math.sqrt(2)

@@ -20,9 +20,9 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from backends import build_layer, make_circuit  # noqa: E402
-from harness.config import RunConfig  # noqa: E402
+from harness.inputs.config import RunConfig  # noqa: E402
 from harness.tasks import task_spec  # noqa: E402
-from harness.weights import initial_weights  # noqa: E402
+from harness.measuring.weights import initial_weights  # noqa: E402
 
 THREADS = 2
 

@@ -47,7 +47,7 @@ def raw_layer(backend: str, circuit, weights, threads: int):
     from backends import BACKENDS, build_layer
     spec = BACKENDS[backend]
     if spec.framework == "pennylane":
-        from backends.pennylane_common import make_torch_layer
+        from backends.pennylane.common import make_torch_layer
         return Cast(make_torch_layer(circuit, weights, simulator=spec.simulator, diff_method=spec.diff_method,
                                       device_vjp=spec.device_vjp))
     if backend == "qiskit-ml":
@@ -56,8 +56,7 @@ def raw_layer(backend: str, circuit, weights, threads: int):
         from qiskit_machine_learning.gradients import ParamShiftEstimatorGradient
         from qiskit_machine_learning.neural_networks import EstimatorQNN
 
-        from backends.qiskit_ml import expression_circuit
-        from backends.qiskit_shift import aer_backend_options, observables
+        from backends.qiskit.common import aer_backend_options, expression_circuit, observables
         qc, x, w = expression_circuit(circuit)
         estimator = EstimatorV2(options={"default_precision": 0.0,
                                          "backend_options": aer_backend_options(threads)})
@@ -72,7 +71,7 @@ def main(backend: str, seed: int, threads: int, epochs: int = 6) -> dict:
     from backends import make_circuit
     from harness.datasets.moons import load_moons
     from harness.tasks import moons
-    from harness.weights import initial_weights
+    from harness.measuring.weights import initial_weights
 
     torch.set_num_threads(threads)
     torch.manual_seed(seed)

@@ -21,11 +21,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from harness.concurrency import Active, others_active  # noqa: E402
-from harness.config import RunConfig  # noqa: E402
-from harness.runner import _remove_stale_run_dirs  # noqa: E402
-from harness.store import Store  # noqa: E402
-from harness.validate import _LABELS_CACHE, check_run  # noqa: E402
+from harness.executing.concurrency import Active, others_active  # noqa: E402
+from harness.inputs.config import RunConfig  # noqa: E402
+from harness.executing.runner import _remove_stale_run_dirs  # noqa: E402
+from harness.results.store import Store  # noqa: E402
+from harness.inputs.validate import _LABELS_CACHE, check_run  # noqa: E402
 
 
 def _median_ms(fn, repeats: int) -> float:

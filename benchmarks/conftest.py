@@ -27,7 +27,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from harness.provenance import BUDGET_VARS, allowed_cpus, thread_env
+from harness.results.provenance import BUDGET_VARS, allowed_cpus, thread_env
 
 THREADS = int(os.environ.get("HARNESS_BENCH_THREADS") or allowed_cpus())
 # True when no thread pool can have been sized yet (pytest run on benchmarks alone)
@@ -40,10 +40,10 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from backends import BACKENDS, UserError, build_layer, make_circuit  # noqa: E402
-from backends.circuit import Circuit  # noqa: E402
+from backends.description import Circuit  # noqa: E402
 from backends.registry import BackendSpec  # noqa: E402
-from harness.probe import cpu_seconds  # noqa: E402
-from harness.weights import initial_weights  # noqa: E402
+from harness.measuring.probe import cpu_seconds  # noqa: E402
+from harness.measuring.weights import initial_weights  # noqa: E402
 
 torch.set_num_threads(THREADS)
 

@@ -25,10 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.config import RunConfig  # noqa: E402
-from harness.provenance import allowed_cpus, cpu_model  # noqa: E402
-from harness.runner import child_env, run_config  # noqa: E402
-from harness.stats import summarize  # noqa: E402
+from harness.inputs.config import RunConfig  # noqa: E402
+from harness.results.provenance import allowed_cpus, cpu_model  # noqa: E402
+from harness.executing.runner import child_env, run_config  # noqa: E402
+from harness.results.stats import summarize  # noqa: E402
 
 FAMILIES = {"torch": "our own layer", "qiskit-shift": "our own layer", "classical": "our own layer",
             "qiskit-ml": "raw TorchConnector"}

@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness.provenance import cpu_model  # noqa: E402
-from harness.stats import summarize  # noqa: E402
-from harness.store import read_rows  # noqa: E402
+from harness.results.provenance import cpu_model  # noqa: E402
+from harness.results.stats import summarize  # noqa: E402
+from harness.results.store import read_rows  # noqa: E402
 
 
 def sweep_seconds(executor: str, args, results: str) -> float:

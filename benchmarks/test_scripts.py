@@ -33,8 +33,8 @@ def test_aer_floor_sees_the_calls_of_a_parameter_shift_step(capsys):
 
 @pytest.mark.parametrize("backend", ["torch", "default-backprop", "lightning-adjoint-vjp"])
 def test_bare_loop_trains_what_the_harness_trains(backend, tmp_path):
-    from harness.config import RunConfig
-    from harness.runner import run_config
+    from harness.inputs.config import RunConfig
+    from harness.executing.runner import run_config
     bare = _script("bare_loop").main(backend, seed=2, threads=1, epochs=1)
     row = run_config(RunConfig(task="moons", backend=backend, seed=2, threads=1, epochs=1), tmp_path, echo=None)
     assert row["status"] == "ok"

@@ -9,7 +9,7 @@ import sys
 import pandas as pd
 import pytest
 
-from harness.benchjson import COLUMNS, read_benchmark_json
+from harness.results.benchjson import COLUMNS, read_benchmark_json
 
 
 def _bench(name, group, median, extra=None, rounds=5):

@@ -1,7 +1,7 @@
 """`check` compares against the reference and fails loudly when a backend disagrees."""
 from pathlib import Path
 
-from harness.check import CheckConfig, format_report, run_check
+from harness.measuring.check import CheckConfig, format_report, run_check
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -13,7 +13,7 @@ def test_check_passes_for_the_reference_and_skips_the_classical_twin():
 
 
 def test_check_fails_when_a_backend_differs_beyond_the_tolerance(monkeypatch):
-    import harness.check as check
+    import harness.measuring.check as check
     from backends import build_layer
 
     def off_by_a_little(name, circuit, weights, **kw):   # a backend whose weights drifted by 1e-3

@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from backends import UserError, build_layer, make_circuit
-from backends.circuit import Observable
-from harness.weights import initial_weights
+from backends.description import Observable
+from harness.measuring.weights import initial_weights
 
 I2 = np.eye(2)
 X = np.array([[0, 1], [1, 0]], dtype=complex)
@@ -115,7 +115,7 @@ def test_tutorial_entangling_angle_is_not_linear():
 
 
 def test_angle_derivatives_by_hand():
-    from backends.circuit import Const
+    from backends.description import Const
     circuit = make_circuit("tutorial")
     x0, x1 = 0.5, 1.5
     # d/dx0 of 2 (pi - x0)(pi - x1) is -2 (pi - x1); nothing of the weights
@@ -132,7 +132,7 @@ def test_angle_derivatives_by_hand():
                                                 ("tutorial", None, None), ("entangler", 3, 2)])
 def test_numpy_angles_match_torch_autograd(name, qubits, layers):
     """The numpy angle map (qiskit-shift's) against torch's autograd through ``Circuit.angles``."""
-    from backends.circuit import NumpyAngles
+    from backends.qiskit.chain_rule import NumpyAngles
     circuit = make_circuit(name, qubits, layers)
     gen = torch.Generator().manual_seed(4)
     x = (torch.rand(6, circuit.n_inputs, generator=gen, dtype=torch.float64) * 6 - 3).requires_grad_()

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from backends import UserError
-from harness.compare import compare, format_comparison
-from harness.store import store_path
+from harness.reporting.compare import compare, format_comparison
+from harness.results.store import store_path
 
 GOLDEN2 = Path(__file__).parent / "golden" / "runs2.jsonl"
 

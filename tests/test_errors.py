@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from backends import BACKENDS, ShapeError, UserError, build_layer, make_circuit
-from harness.weights import initial_weights
+from harness.measuring.weights import initial_weights
 
 
 @pytest.mark.parametrize("backend", list(BACKENDS))

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.report import build_report
-from harness.runner import RUN_DIR_PREFIX, _remove_stale_run_dirs
-from harness.store import Store, read_rows, row_problem, store_path
+from harness.reporting.report import build_report
+from harness.executing.runner import RUN_DIR_PREFIX, _remove_stale_run_dirs
+from harness.results.store import Store, read_rows, row_problem, store_path
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).parent / "golden" / "runs.jsonl"
@@ -55,7 +55,7 @@ def _alive(pid: int) -> bool:
 
 
 def _child_of(pid: int, timeout=60) -> int:
-    """The pid of the harness.child process started by ``pid``."""
+    """The pid of the harness.measuring.child process started by ``pid``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for path in glob.glob(f"/proc/{pid}/task/*/children"):
@@ -68,7 +68,7 @@ def _child_of(pid: int, timeout=60) -> int:
                     cmd = open(f"/proc/{kid}/cmdline", "rb").read()
                 except OSError:
                     continue
-                if b"harness.child" in cmd:
+                if b"harness.measuring.child" in cmd:
                     return int(kid)
         time.sleep(0.05)
     raise AssertionError(f"process {pid} started no child within {timeout} s")
@@ -130,7 +130,7 @@ def test_sigterm_or_sighup_to_the_parent_acts_like_ctrl_c(store, sig, words):
 
 
 def test_a_stop_signal_is_held_while_a_row_is_stored_and_acts_at_once_in_the_wait():
-    from harness.signals import Interrupted, deferred, stop_signals, stoppable
+    from harness.executing.signals import Interrupted, deferred, stop_signals, stoppable
     handlers = [signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)]
     reached = []
     with pytest.raises(Interrupted) as stop:
@@ -345,8 +345,10 @@ def test_a_memory_limit_that_fails_the_child_shows_its_own_cause_everywhere(stor
     added = _added(results, before)
     assert [r["status"] for r in added] == ["failed"]
     cause = added[0]["error"].splitlines()[0]
-    assert "failed to map segment" in cause or "MemoryError" in cause or "memory" in cause.lower(), cause
-    assert cause.endswith("(exit status 1)") and "exited with status" not in cause
+    # where the limit bites decides the cause: torch's libraries cannot be mapped (an ImportError), or
+    # torch loads and a later C++ allocation aborts the child; either way its own words are the cause
+    assert any(w in cause for w in ("failed to map segment", "MemoryError", "std::bad_alloc")), cause
+    assert cause.endswith(("(exit status 1)", "(crashed with SIGABRT)")) and "exited with status" not in cause
     assert f"classical (seed 0, 1 threads, {_policy()}): failed\n  {cause}" in err          # the run summary
     report = build_report(results)
     assert cause in set(report.failures["error"])                             # the report's table

@@ -16,11 +16,12 @@ import pytest
 import torch
 
 from backends import BACKENDS, UserError, build_layer, make_circuit
-from harness import probe, stats
-from harness.config import RunConfig
-from harness.provenance import _cgroup_cpu_limit, allowed_cpus
-from harness.runner import run_config
-from harness.sweep import planned_key
+from harness.measuring import probe
+from harness.results import stats
+from harness.inputs.config import RunConfig
+from harness.results.provenance import _cgroup_cpu_limit, allowed_cpus
+from harness.executing.runner import run_config
+from harness.executing.sweep import planned_key
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BATCH = 3
@@ -97,9 +98,9 @@ def test_work_counters_scale_with_the_circuit():
 def test_evaluation_differentiates_nothing(backend):
     """The harness evaluates under no_grad: adjoint's forward-call Jacobian must not run there."""
     _available(backend)
-    from backends.pennylane_common import _DeviceCounter
+    from backends.pennylane.common import _DeviceCounter
     from harness.tasks import moons as task
-    from harness.train import _accuracy
+    from harness.measuring.train import _accuracy
 
     layer = build_layer(backend, make_circuit("moons"), torch.tensor([0.3, 0.8]))
     model = task.build_model(None, layer.circuit, layer)
@@ -127,7 +128,7 @@ def test_training_peak_memory_leaves_out_what_setup_allocated():
     """A real process: 300 MiB touched and freed in "setup", 60 MiB in "training"."""
     script = textwrap.dedent("""
         import json, mmap
-        from harness import probe
+        from harness.measuring import probe
         def touch(mib):
             m = mmap.mmap(-1, mib << 20)
             for i in range(0, mib << 20, 4096):
@@ -151,7 +152,7 @@ def test_sampler_keeps_span_peaks_apart():
     """A fresh process (nothing else starts threads there): 6 extra threads in "setup", none in "train"."""
     script = textwrap.dedent("""
         import json, threading, time
-        from harness import probe
+        from harness.measuring import probe
         release = threading.Event()
         sampler = probe.Sampler(interval_s=0.01, span="setup")
         with sampler:
@@ -210,7 +211,7 @@ def test_the_child_sees_the_users_environment_and_the_runs_own_settings(tmp_path
     # two configurations, and a stored run is found again under its own key
     cfg = RunConfig(**small).resolve()
     assert planned_key(cfg) != planned_key(RunConfig(**small, env=(("OMP_WAIT_POLICY", "ACTIVE"),)).resolve())
-    from harness.sweep import config_key
+    from harness.executing.sweep import config_key
     assert config_key(plain) == planned_key(cfg)
 
 
@@ -221,7 +222,7 @@ def test_the_child_sees_the_users_environment_and_the_runs_own_settings(tmp_path
     (("A=1", "A=2"), "--env sets A twice"),
 ])
 def test_bad_env_settings_are_refused(env, message):
-    from harness.validate import parse_env
+    from harness.inputs.validate import parse_env
     with pytest.raises(UserError) as err:
         RunConfig(task="moons", env=parse_env(env)).resolve()
     assert message in str(err.value)
@@ -273,7 +274,7 @@ def test_timed_layer_spans_hold_the_layers_own_forward_and_backward(first):
     """0.03 s forward and 0.06 s backward inside; the classical layers around it add their own work."""
     import time
 
-    from harness.train import TimedLayer
+    from harness.measuring.train import TimedLayer
     timed = TimedLayer(_SlowLayer())
     tail = torch.nn.Linear(3, 1)
     model = torch.nn.Sequential(timed, tail) if first else torch.nn.Sequential(torch.nn.Linear(3, 3), timed, tail)

@@ -153,7 +153,7 @@ def test_shots_sample_within_statistical_tolerance(backend):
 
 def test_precision_gives_exact_shot_count():
     pytest.importorskip("qiskit_machine_learning")
-    from backends.qiskit_ml import precision_for_shots
+    from backends.qiskit.ml import precision_for_shots
 
     # BackendEstimatorV2 runs ceil(1 / precision**2) shots; 1/sqrt(N) alone is often N + 1
     for n in list(range(1, 3000)) + [4096, 10_000, 65_537, 1_000_000]:
@@ -183,7 +183,7 @@ def test_qiskit_shift_one_simulator_call_per_pass(shots):
 def test_qiskit_shift_rows_packed_per_experiment(name, size, batches):
     """Exact mode packs several rows into one Aer experiment and pads the last one:
     every batch size, below, at and above the packing, must give the reference values."""
-    from backends.qiskit_shift import rows_per_experiment
+    from backends.qiskit.shift import rows_per_experiment
 
     circuit = make_circuit(name, **size)
     gen = torch.Generator().manual_seed(11)
@@ -205,7 +205,7 @@ def test_qiskit_shift_rows_packed_per_experiment(name, size, batches):
 def test_qiskit_shift_public_aer_path_gives_the_same_numbers(shots, monkeypatch):
     """Without Aer's internal steps the same program runs through ``backend.run``:
     same values, and with shots the same samples for the same seed."""
-    import backends.qiskit_shift as qiskit_shift
+    import backends.qiskit.shift as qiskit_shift
 
     circuit = make_circuit("tutorial")
     weights = torch.tensor([0.1, 0.5, -0.3, 1.2])
@@ -276,7 +276,7 @@ def _bind_tutorial_reference(x: np.ndarray, w: np.ndarray):
 def test_tutorial_is_qiskits_zz_feature_map_plus_real_amplitudes():
     from qiskit.quantum_info import SparsePauliOp, Statevector
 
-    from backends.qiskit_shift import gate_angle_circuit
+    from backends.qiskit.common import gate_angle_circuit
 
     circuit = make_circuit("tutorial")
     ours, theta = gate_angle_circuit(circuit)
@@ -295,7 +295,7 @@ def test_tutorial_is_qiskits_zz_feature_map_plus_real_amplitudes():
         assert not Statevector(_bind_tutorial_reference(x, w[::-1])).equiv(mine)
 
     pytest.importorskip("qiskit_machine_learning")
-    from backends.qiskit_ml import expression_circuit
+    from backends.qiskit.common import expression_circuit
 
     expr, xs, ws = expression_circuit(circuit)
     values = dict(zip(list(xs) + list(ws), list(x) + list(w)))

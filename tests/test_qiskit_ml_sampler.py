@@ -20,7 +20,7 @@ pytest.importorskip("qiskit_aer")
 pytest.importorskip("qiskit_machine_learning")
 
 from backends import UserError, build_layer, make_circuit  # noqa: E402
-from harness.config import RunConfig  # noqa: E402
+from harness.inputs.config import RunConfig  # noqa: E402
 
 BACKEND = "qiskit-ml-sampler"
 
@@ -167,7 +167,7 @@ def test_run_tutorial_parity_as_a_new_user_would(run_cli, tmp_path):
 
 
 def test_sweeping_all_backends_leaves_it_out_of_circuits_it_does_not_serve():
-    from harness.sweep import SweepConfig, expand
+    from harness.executing.sweep import SweepConfig, expand
 
     configs = expand(SweepConfig(backends=("all",), tasks=("tutorial-classify", "tutorial-parity")))
     with_sampler = {c.task for c in configs if c.backend == BACKEND}

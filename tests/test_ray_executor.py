@@ -17,9 +17,9 @@ import pytest
 
 pytest.importorskip("ray")
 
-from harness.config import RunConfig  # noqa: E402
-from harness.store import read_rows, store_path  # noqa: E402
-from harness.sweep import SweepConfig, run_sweep  # noqa: E402
+from harness.inputs.config import RunConfig  # noqa: E402
+from harness.results.store import read_rows, store_path  # noqa: E402
+from harness.executing.sweep import SweepConfig, run_sweep  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = RunConfig(epochs=1, train_size=20, test_size=10, threads=1)

@@ -5,10 +5,10 @@ import math
 import pytest
 
 from backends import BACKENDS, UserError, make_circuit
-from harness.config import RunConfig
-from harness.runner import run_config
-from harness.store import read_frame, read_rows, store_path
-from harness.train import train
+from harness.inputs.config import RunConfig
+from harness.executing.runner import run_config
+from harness.results.store import read_frame, read_rows, store_path
+from harness.measuring.train import train
 
 FIELDS = ["task", "backend", "circuit", "seed", "shots", "threads", "epochs", "batch_size", "lr",
           "setup_s", "train_s", "first_step_s", "steady_step_s", "epoch_s", "quantum_forward_s",
@@ -138,7 +138,7 @@ def test_run_command_bad_input_is_one_line(run_cli, tmp_path):
 
 def test_scaling_scores_only_its_test_set():
     """The scaling workload times steps: its training set is not scored (moons' still is)."""
-    from harness.quality import quality_line
+    from harness.results.quality import quality_line
     scaling = train(RunConfig(task="scaling", backend="torch", qubits=2, layers=1, epochs=1, train_size=32,
                               test_size=16, threads=1).resolve(), 0.0, progress=lambda msg: None)
     assert scaling["train_accuracy"] is None and scaling["test_accuracy"] in {k / 16 for k in range(17)}

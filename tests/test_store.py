@@ -15,10 +15,10 @@ import sys
 
 import pytest
 
-from harness.config import RunConfig
-from harness.report import build_report
-from harness.runner import run_config
-from harness.store import SCHEMA_VERSION, Store, clean, encode, read_rows, row_problem, store_path
+from harness.inputs.config import RunConfig
+from harness.reporting.report import build_report
+from harness.executing.runner import run_config
+from harness.results.store import SCHEMA_VERSION, Store, clean, encode, read_rows, row_problem, store_path
 from test_faults import ROOT, TINY, _child_of, _finish, _start
 
 BASE = {"schema_version": 2, "run_id": "r", "status": "failed", "task": "moons", "backend": "torch", "seed": 0}
@@ -92,7 +92,7 @@ def test_a_short_write_is_undone(tmp_path):
     The limit holds for every file, so no fallback file can take the row either: it goes to stderr.
     """
     store_path(tmp_path).write_bytes(b"x" * 100 + b"\n")
-    code = ("import resource, sys; from harness.store import Store;"
+    code = ("import resource, sys; from harness.results.store import Store;"
             "resource.setrlimit(resource.RLIMIT_FSIZE, (111, 111));"
             "s = Store(sys.argv[1]);"
             "exec('try:\\n s.append({\"run_id\": \"q\", \"status\": \"ok\", \"pad\": \"y\" * 200})\\n'"

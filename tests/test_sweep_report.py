@@ -9,11 +9,12 @@ import pandas as pd
 import pytest
 
 from backends import BACKENDS, UserError
-from harness.config import RunConfig
-from harness.report import build_report
-from harness.render import _colors, write
-from harness.store import read_rows, store_path
-from harness.sweep import SweepConfig, run_sweep
+from harness.inputs.config import RunConfig
+from harness.reporting.report import build_report
+from harness.reporting.render import write
+from harness.reporting.render.common import _colors
+from harness.results.store import read_rows, store_path
+from harness.executing.sweep import SweepConfig, run_sweep
 
 GOLDEN = Path(__file__).parent / "golden" / "runs.jsonl"
 # schema 2, hand-made: scaling (entangler, 1 layer, batch 16) at 4-10 qubits, 3 seeds, 25 steady steps per run:
@@ -307,7 +308,7 @@ def test_a_rerun_supersedes_the_row_it_re_ran(golden):
 
 
 def test_sweep_runs_seeds_as_rounds_with_backends_shuffled_per_round():
-    from harness.sweep import expand
+    from harness.executing.sweep import expand
     backends = ("torch", "classical", "default-backprop", "default-adjoint", "lightning-adjoint")
     sweep = SweepConfig(backends=backends, tasks=("scaling",), seeds=(0, 1, 2), qubits=(2, 3), layers=(1,),
                         base=RunConfig(epochs=1, threads=1))
@@ -327,7 +328,7 @@ def test_sweep_runs_seeds_as_rounds_with_backends_shuffled_per_round():
 
 
 def test_resume_knows_rows_from_other_code(tmp_path, capsys):
-    from harness.provenance import code_version
+    from harness.results.provenance import code_version
     base = RunConfig(epochs=1, train_size=20, test_size=10, threads=1)
     sweep = SweepConfig(backends=("classical",), tasks=("moons",), seeds=(0,), base=base)
     assert run_sweep(sweep, tmp_path)["ok"] == 1

@@ -17,11 +17,11 @@ import numpy as np
 import pytest
 import torch
 
-from harness.closure import needs_closure
-from harness.config import RunConfig
+from harness.measuring.closure import needs_closure
+from harness.inputs.config import RunConfig
 from harness.datasets.tutorial import load_tutorial_classification, load_tutorial_regression
-from harness.train import train
-from harness.weights import initial_weights
+from harness.measuring.train import train
+from harness.measuring.weights import initial_weights
 from backends import make_circuit
 
 # printed by the tutorial (seeds/001): initial weights, and each loss its closure evaluated
@@ -155,9 +155,9 @@ def test_run_tutorial_regress_on_qiskit_shift_as_a_new_user_would(run_cli, tmp_p
 
 
 def test_report_shows_mse_for_regression_and_plots_the_predictions(tmp_path):
-    from harness.render import write
-    from harness.report import build_report
-    from harness.runner import run_config
+    from harness.reporting.render import write
+    from harness.reporting.report import build_report
+    from harness.executing.runner import run_config
 
     for task in ("tutorial-regress", "tutorial-classify"):
         row = run_config(RunConfig(task=task, backend="torch", seed=42, threads=1), tmp_path, echo=None)

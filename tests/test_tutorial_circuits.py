@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from backends import build_layer, make_circuit
-from backends.circuit import parity_readout
+from backends.description import parity_readout
 
 pytest.importorskip("qiskit")
 
@@ -40,7 +40,7 @@ def _qiskit_reference(x, w, **ansatz):
 def test_tutorial_circuits_are_qiskits_library_circuits(name, ansatz):
     from qiskit.quantum_info import SparsePauliOp, Statevector
 
-    from backends.qiskit_shift import gate_angle_circuit
+    from backends.qiskit.common import gate_angle_circuit
 
     circuit = make_circuit(name)
     ours, theta = gate_angle_circuit(circuit)

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 from backends import UserError
-from harness import validate
+from harness.inputs import validate
 from harness.cli import main
-from harness.config import RunConfig
-from harness.store import store_path
-from harness.sweep import SweepConfig, expand
+from harness.inputs.config import RunConfig
+from harness.results.store import store_path
+from harness.executing.sweep import SweepConfig, expand
 from test_datasets import idx_bytes, make_mnist_dir
 
 

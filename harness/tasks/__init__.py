@@ -9,7 +9,7 @@ module provides:
 - ``loss(output, y) -> scalar tensor`` and ``predict(output) -> class indices``
   (a regression task has no ``predict``: it gets no accuracy)
 - ``optimizer(params, lr) -> torch.optim.Optimizer`` (one that needs a closure,
-  such as LBFGS, is stepped with one; see ``harness.closure``)
+  such as LBFGS, is stepped with one; see ``harness.measuring.closure``)
 - optionally ``evaluate(model, train, test) -> dict`` of extra row figures
   (a regression's ``train_mse``/``test_mse``, points for the report's plots)
 
@@ -38,7 +38,7 @@ class TaskSpec:
     test_size: int
     digits: tuple[int, int] | None = None
     size_unit: str = "samples"
-    weights: str = "uniform-2pi"    # initial-weight scheme (harness.weights.SCHEMES)
+    weights: str = "uniform-2pi"    # initial-weight scheme (harness.measuring.weights.SCHEMES)
     # score the training set after training; the scaling workload does not: it times steps, and the
     # extra forward passes over its training set only counted against its timeout
     train_accuracy: bool = True

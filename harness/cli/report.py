@@ -1,0 +1,21 @@
+"""`harness report`: tables, crossovers, advice and plots from a results store."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def run(*, results="results", format="md", out=None, reference="torch", benchmarks=None) -> int:
+    from harness.inputs.validate import check_report
+    from harness.reporting.render import FORMATS, write
+    from harness.reporting.report import build_report
+
+    check_report(results, format, reference, out, benchmarks, FORMATS)
+    bench = benchmarks if benchmarks is not None else sorted(
+        str(p) for p in (Path(results) / "benchmarks").rglob("*.json"))
+    report = build_report(results, reference=reference, benchmark_files=bench)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    path = write(report, out or Path(results) / "report", format)
+    print(f"report written to {path}")
+    return 0

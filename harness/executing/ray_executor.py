@@ -1,0 +1,201 @@
+"""The Ray executor: each configuration of a sweep is one Ray task, on this machine or a cluster.
+
+Ray places the runs; everything else stays as the local executor does it. A
+task starts the very same fresh child process (``runner.run_config``) on the
+node it lands on and returns the finished row; only the driver (this process)
+writes the store, in the order rows arrive, with the store's durability.
+
+* **Resources.** A task reserves ``num_cpus`` equal to its thread budget and,
+  for the scaling circuits, the memory the validation step estimates. By
+  default at most one run holds a node at a time (``per_node``), so runs do
+  not time each other; the driver keeps that count per node itself and pins
+  each task to its node (``NodeAffinitySchedulingStrategy``), so it works on
+  any cluster without custom resources.
+* **Environment.** Ray sets ``OMP_NUM_THREADS=1`` (and others) in its
+  workers. The task replaces every thread-related variable of the worker with
+  the driver's (the user's own), then the run's budget and ``--env`` apply as
+  everywhere, and the child records what it saw.
+* **Where a run ran.** Each row's ``machine`` (host, CPU model, cores) is the
+  node's: the row is built there. The driver adds ``executor``, ``ray_node_id``
+  and ``executor_overhead_s`` (the driver's wait for the row beyond the run's
+  own ``run_wall_s``: scheduling and transfer).
+* **Failures.** A timeout or a failing child becomes its row as locally. A
+  worker that dies or a node that is lost becomes a ``killed`` row naming
+  the cause. A stop (Ctrl-C, SIGTERM, SIGHUP) cancels every running task and
+  records each as ``killed``.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from backends import UserError
+
+from harness.results.provenance import THREAD_PREFIXES, allowed_cpus, thread_env
+from harness.executing.runner import make_row
+from harness.executing.signals import deferred, raise_pending
+from harness.inputs.validate import memory_floor
+
+
+WAIT_S = 0.2                # the driver's longest wait before it looks for a stop signal
+
+
+def _run_on_node(cfg_dict: dict, driver_thread_env: dict) -> dict:
+    """Inside a Ray worker: the run, as the local executor runs it; its row comes back unstored."""
+    # Ray's own thread settings are not the user's: the driver's environment wins
+    for name in [n for n in os.environ if n.startswith(THREAD_PREFIXES)]:
+        del os.environ[name]
+    os.environ.update(driver_thread_env)
+    from harness.inputs.config import RunConfig
+    from harness.executing.runner import run_config
+
+    rows: list[dict] = []
+
+    class _Collect:                       # a "store" that hands the row back to the driver
+        append = staticmethod(rows.append)
+
+    run_config(RunConfig.from_dict(cfg_dict), echo=None, store=_Collect())
+    return rows[0]
+
+
+class RayCluster:
+    """A Ray instance for one sweep: started here (``address`` None) or joined (``address``)."""
+
+    def __init__(self, address: str | None, per_node: int, configs, out=sys.stderr):
+        try:
+            import ray
+        except ImportError:
+            raise UserError("the ray executor needs Ray: pip install 'hybrid-harness[ray]'") from None
+        if isinstance(per_node, bool) or not isinstance(per_node, int) or per_node < 1:
+            raise UserError(f"--per-node must be a whole number of at least 1; received {per_node!r}")
+        self.ray, self.per_node, self.out = ray, per_node, out
+        self.started_here = address is None
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        init = dict(include_dashboard=False, log_to_driver=False, configure_logging=False,
+                    ignore_reinit_error=True)
+        try:
+            if address is None:
+                # a local instance on this machine's allowed CPUs, reachable on loopback only
+                ray.init(num_cpus=allowed_cpus(), _node_ip_address="127.0.0.1", **init)
+            else:
+                ray.init(address=address, **init)
+        except Exception as err:       # Ray's connection errors have many types; the user needs the cause
+            raise UserError(f"could not {'start' if address is None else 'join'} Ray"
+                            f"{'' if address is None else f' at {address!r}'}: "
+                            f"{str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__}") \
+                from None
+        self.nodes = {n["NodeID"]: n for n in ray.nodes() if n.get("Alive") and n["Resources"].get("CPU")}
+        if not self.nodes:
+            self.close()
+            raise UserError("the Ray cluster has no live node with CPUs")
+        most = max(int(n["Resources"]["CPU"]) for n in self.nodes.values())
+        for cfg in configs:
+            if cfg.threads > most:
+                self.close()
+                raise UserError(f"{cfg.threads} threads per run do not fit any Ray node (the largest has "
+                                f"{most} CPUs); use --threads {most} or less")
+        self.remote = ray.remote(_run_on_node)
+        if per_node > 1:
+            print(f"warning: --per-node {per_node}: up to {per_node} runs share each node at once and disturb "
+                  f"each other's timings; compare such figures only with runs made the same way",
+                  file=out, flush=True)
+        hosts = sorted({n.get("NodeManagerHostname", "?") for n in self.nodes.values()})
+        print(f"ray: {len(self.nodes)} node{'s' if len(self.nodes) > 1 else ''} ({', '.join(hosts)}), "
+              f"at most {per_node} run{'s' if per_node > 1 else ''} per node", file=out, flush=True)
+
+    def _capacity(self, node: dict, threads: int) -> int:
+        return min(self.per_node, int(node["Resources"]["CPU"]) // threads)
+
+    def _options(self, cfg, node_id: str) -> dict:
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+        options = dict(num_cpus=cfg.threads, max_retries=0,
+                       scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False))
+        if cfg.qubits:
+            need = memory_floor(cfg.backend, cfg.qubits, cfg.layers, cfg.batch_size, cfg.test_size)[0]
+            if 0 < need <= self.nodes[node_id]["Resources"].get("memory", 0):
+                options["memory"] = need
+        return options
+
+    def run(self, configs, progress, store) -> None:
+        ray = self.ray
+        queue = list(configs)
+        running: dict = {}                # object ref -> (cfg, claim, node id, submitted at)
+        busy = dict.fromkeys(self.nodes, 0)
+        user_env = thread_env()
+        with deferred():                  # stop signals act between waits, never while a row is stored
+            try:
+                while queue or running:
+                    while queue:
+                        cfg = queue[0]
+                        node_id = next((n for n, node in self.nodes.items()
+                                        if busy[n] < self._capacity(node, cfg.threads)), None)
+                        if node_id is None:
+                            break         # every node is full: wait for a run to finish
+                        queue.pop(0)
+                        claim = progress.decide(cfg)
+                        if claim is None:
+                            continue
+                        progress.starting(cfg)
+                        ref = self.remote.options(**self._options(cfg, node_id)).remote(cfg.as_dict(), user_env)
+                        running[ref] = (cfg, claim, node_id, time.perf_counter())
+                        busy[node_id] += 1
+                    if not running:
+                        continue
+                    # a short wait, with stop signals held: a signal acting inside Ray's own wait comes out
+                    # as a plain KeyboardInterrupt and loses which signal it was
+                    ready, _ = ray.wait(list(running), num_returns=1, timeout=WAIT_S)
+                    raise_pending()
+                    for ref in ready:
+                        cfg, claim, node_id, submitted = running.pop(ref)
+                        busy[node_id] -= 1
+                        waited = time.perf_counter() - submitted
+                        row = self._row(ref, cfg, node_id, submitted)
+                        row["executor_overhead_s"] = max(0.0, waited - (row.get("run_wall_s") or 0.0))
+                        try:
+                            store.append(row)
+                        finally:
+                            claim.release()
+                        progress.finished(cfg, row, waited)
+            except KeyboardInterrupt as stop:
+                self._cancel(running, store, stop)
+                raise
+
+    def _row(self, ref, cfg, node_id: str, submitted: float) -> dict:
+        ray = self.ray
+        try:
+            row = ray.get(ref)
+        except ray.exceptions.RayTaskError as err:          # the harness itself failed on the node: a bug
+            cause = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+            row = make_row(cfg, "failed", f"the run failed on its Ray node: {cause}", [], {}, None, submitted)
+            row["machine"] = {"hostname": self.nodes[node_id].get("NodeManagerHostname")}
+        except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError,
+                ray.exceptions.ObjectLostError, ray.exceptions.RaySystemError) as err:
+            what = "its Ray node was lost" if isinstance(err, ray.exceptions.NodeDiedError) else \
+                "its Ray worker died"
+            row = make_row(cfg, "killed", f"{what} ({type(err).__name__})", [], {}, None, submitted)
+            row["machine"] = {"hostname": self.nodes[node_id].get("NodeManagerHostname")}
+        row["executor"] = "ray"
+        row["ray_node_id"] = node_id
+        return row
+
+    def _cancel(self, running: dict, store, stop) -> None:
+        """A stop: every running task cancelled (its child dies with its worker) and recorded as killed."""
+        why = stop.describe() if hasattr(stop, "describe") else "interrupted by the user (Ctrl-C)"
+        for ref, (cfg, claim, node_id, submitted) in running.items():
+            try:
+                self.ray.cancel(ref, force=True)
+            except Exception:             # already finished or gone: nothing left to stop
+                pass
+            row = make_row(cfg, "killed", f"{why}; the Ray task was cancelled", [], {}, None, submitted)
+            row.update(executor="ray", ray_node_id=node_id)
+            row["machine"] = {"hostname": self.nodes[node_id].get("NodeManagerHostname")}
+            try:
+                store.append(row)
+            finally:
+                claim.release()
+        running.clear()
+
+    def close(self) -> None:
+        if self.started_here and self.ray.is_initialized():
+            self.ray.shutdown()

@@ -1,0 +1,280 @@
+"""Run one configuration in a fresh child process and record its row.
+
+Each run gets a new interpreter (``python -m harness.measuring.child``), never a fork, in
+its own session so a timeout kills the whole process group. Thread variables
+go into its environment before it starts. Whatever happens to the child (a
+crash, an exception, a timeout, the out-of-memory killer, Ctrl-C) the run ends
+as one row in the store with its status and the tail of its error output.
+
+The store is opened before the child starts (a bad ``--results`` costs no
+training), and a finished row is stored before success is reported. SIGTERM
+and SIGHUP are handled like Ctrl-C (``harness.executing.signals``); the child dies with
+its parent even when the parent is killed outright.
+"""
+from __future__ import annotations
+
+import collections
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from harness.results import provenance
+from harness.executing.concurrency import Active
+from harness.inputs.config import RunConfig
+from harness.results.provenance import BUDGET_VARS
+from harness.results.quality import quality_line
+from harness.executing.signals import PARENT_PID_ENV, Interrupted, deferred, stop_signals, stoppable
+from harness.results.store import SCHEMA_VERSION, RowNotStored, Store, clean
+
+ROOT = Path(__file__).resolve().parents[2]
+TAIL_LINES = 30
+
+
+def child_env(threads: int, explicit=()) -> dict:
+    """The child's environment: the user's own, the thread budget, and the run's explicit settings.
+
+    Nothing else is forced: an OpenMP wait policy, for one, is left to the user
+    (or to ``--env``), since it changes lightning's timings by 2x on small
+    circuits; whatever the child sees is recorded in its row.
+    """
+    env = dict(os.environ)
+    for var in BUDGET_VARS:
+        env[var] = str(threads)
+    env.update(dict(explicit))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONWARNINGS"] = env.get("PYTHONWARNINGS", "ignore::DeprecationWarning")
+    return env
+
+
+def _pump(stream, tail: collections.deque, echo):
+    for line in iter(stream.readline, ""):
+        tail.append(line.rstrip("\n"))
+        if echo:
+            echo.write(line)
+            echo.flush()
+    stream.close()
+
+
+def _signal_name(code: int) -> str:
+    try:
+        return signal.Signals(-code).name
+    except ValueError:
+        return f"signal {-code}"
+
+
+def run_config(cfg: RunConfig, results_dir="results", echo=sys.stderr, store: Store | None = None) -> dict:
+    """Resolve ``cfg``, train it in a child process, store its row and return the row.
+
+    ``store``: an open ``Store`` (a sweep keeps one); otherwise the store in
+    ``results_dir`` is opened, and checked, before anything else. Raises
+    ``RowNotStored`` when the finished row could not be stored.
+    """
+    cfg = cfg.resolve()
+    if store is None:
+        with Store(results_dir) as own:
+            return run_config(cfg, results_dir, echo, own)
+    _remove_stale_run_dirs()
+    env = child_env(cfg.threads, cfg.env)
+    env[PARENT_PID_ENV] = str(os.getpid())
+    tail: collections.deque = collections.deque(maxlen=TAIL_LINES)
+    status, error, figures, returncode = "failed", None, {}, None
+    started = time.perf_counter()
+    # signals are held everywhere but in the wait for the child, so none can fall between "the
+    # child finished" and "its row is stored"
+    with stop_signals(), deferred(), Active(f"run {cfg.task} on {cfg.backend}"), \
+            tempfile.TemporaryDirectory(prefix=f"{RUN_DIR_PREFIX}{os.getpid()}-") as tmp:
+        result_path = os.path.join(tmp, "result.json")
+        proc = None
+        try:
+            proc = subprocess.Popen([sys.executable, "-m", "harness.measuring.child", result_path], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                                    start_new_session=True)
+            pump = threading.Thread(target=_pump, args=(proc.stdout, tail, echo), daemon=True)
+            pump.start()
+            _hand_over(proc, json.dumps(cfg.as_dict()))
+            with stoppable():                  # the one place a stop signal acts at once
+                returncode = proc.wait(timeout=cfg.timeout_s)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            status, error = "timeout", f"timed out after {cfg.timeout_s:g} s"
+        except KeyboardInterrupt as stop:
+            _kill_group(proc)
+            why = stop.describe() if isinstance(stop, Interrupted) else "interrupted by the user (Ctrl-C)"
+            status, figures = "killed", {}
+            if proc is not None and proc.returncode == 0 and os.path.exists(result_path):
+                # the child had finished when the signal came: its run is whole and is stored as such
+                status, why = "ok", None
+                with open(result_path) as fh:
+                    figures = json.load(fh)
+            try:
+                _record(cfg, store, status, why, tail, figures, proc and proc.returncode, started)
+            except RowNotStored as err:
+                print(f"error: {err}", file=sys.stderr)
+            raise
+        pump.join(timeout=5)
+        if status != "timeout":
+            if returncode == 0 and os.path.exists(result_path):
+                with open(result_path) as fh:
+                    figures = json.load(fh)
+                status = "ok"
+            elif returncode is not None and -returncode in CRASHES:
+                # the child ended itself (an abort on std::bad_alloc, a segfault): a failure with its cause
+                status = "failed"
+                error = _cause(tail, None, f"crashed with {_signal_name(returncode)}")
+            elif returncode is not None and returncode < 0:
+                status = "killed"
+                error = f"killed by {_signal_name(returncode)}" + (
+                    " (often the out-of-memory killer)" if returncode == -signal.SIGKILL else "")
+            else:
+                status = "failed"
+                error = _cause(tail, returncode)
+        return _record(cfg, store, status, error, tail, figures, returncode, started)
+
+
+RUN_DIR_PREFIX = "harness-run-"
+# signals a process sends itself when it breaks: the run failed, nobody killed it
+CRASHES = (signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL)
+_TRACEBACK_END = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)|MemoryError)\b")
+
+
+def _hand_over(proc, config_json: str) -> None:
+    """The config on the child's stdin; a child killed before reading it shows in its exit status instead."""
+    for step in (lambda: proc.stdin.write(config_json), proc.stdin.close):
+        try:
+            step()
+        except BrokenPipeError:
+            pass
+
+
+def _cause(tail, returncode, how: str | None = None) -> str:
+    """The child's own one-line reason: its ``error:`` line, a traceback's last line, or a C++ exception's."""
+    how = how or f"exit status {returncode}"
+    lines = [line.strip() for line in tail if line.strip()]
+    for line in reversed(lines):
+        if line.startswith("error: "):
+            return f"{line[len('error: '):]} ({how})"
+    for line in reversed(lines):
+        if _TRACEBACK_END.match(line) or line.startswith("what():"):
+            return f"{line.removeprefix('what():').strip()} ({how})"
+    return how if returncode is None else f"exited with status {returncode}"
+
+
+def _remove_stale_run_dirs() -> None:
+    """Temp folders of runs whose harness process died without cleaning up (SIGKILL)."""
+    base = tempfile.gettempdir()
+    for name in os.listdir(base):
+        if not name.startswith(RUN_DIR_PREFIX):
+            continue
+        pid = name[len(RUN_DIR_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue                       # alive (or not ours to signal): leave it
+        except ProcessLookupError:
+            shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+        except OSError:
+            continue
+
+
+def _kill_group(proc):
+    if proc is None:
+        return
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=3)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _record(cfg, store, status, error, tail, figures, returncode, started) -> dict:
+    row = make_row(cfg, status, error, tail, figures, returncode, started)
+    store.append(row)
+    return row
+
+
+def make_row(cfg, status, error, tail, figures, returncode, started) -> dict:
+    """The result row of one run, as stored (provenance from this process: where the child ran)."""
+    row = {"schema_version": SCHEMA_VERSION, "run_id": uuid.uuid4().hex[:12], "status": status}
+    row.update(cfg.as_dict())
+    row.pop("data_dir", None)
+    row["run_wall_s"] = time.perf_counter() - started
+    row.update(figures)
+    row["returncode"] = returncode
+    row["executor"] = "local"            # the Ray executor's driver says "ray" on the rows it stores
+    row["error"] = None if status == "ok" else (error or "") + ("\n" + "\n".join(tail) if tail else "")
+    row.update({k: v for k, v in provenance.collect(child_env(cfg.threads, cfg.env)).items()
+                if k not in figures})      # what the child saw (its thread_env) wins
+    return clean(row)          # what is stored and what is shown are the same row
+
+
+def _mib(value) -> str:
+    return "-" if value is None else f"{value:.0f} MiB"
+
+
+def _policy(row: dict) -> str:
+    env = row.get("thread_env") or {}
+    return f"OMP_WAIT_POLICY={env['OMP_WAIT_POLICY']}" if "OMP_WAIT_POLICY" in env else "OMP_WAIT_POLICY unset"
+
+
+def summary(row: dict) -> str:
+    """The run's figures for a person, each naming its span and unit."""
+    head = (f"{row['task']} on {row['backend']} (seed {row['seed']}, {row['threads']} threads, "
+            f"{_policy(row)}): {row['status']}")
+    if row["status"] != "ok":
+        last = (row.get("error") or "").strip().splitlines()
+        return head + (f"\n  {last[0]}" if last else "") + (f"\n  ...{last[-1]}" if len(last) > 1 else "")
+    train_s = row["train_s"]
+    q_share = (row["quantum_forward_s"] + row["quantum_backward_s"]) / train_s if train_s else 0
+    num = _Shown(row)
+    steps = row.get("steady_step_stats_s") or {}
+    spread = (f", IQR {steps['q1'] * 1e3:.1f}-{steps['q3'] * 1e3:.1f} ms over {steps['n']}" if steps else "")
+    in_forward = row.get("gradient_computed_in") == "forward call"
+    forward_label = "forward call (holds the gradient: computed there)" if in_forward else "forward call"
+    backward_label = "backward call (only contracts it)" if in_forward else "backward call (computes the gradient)"
+    work = ""
+    if row.get("value_executions_per_eval") is not None:
+        work = (f"\n  circuits simulated per forward+backward of a batch: {row['value_executions_per_eval']} for values, "
+                f"{row['gradient_executions_per_eval']} shifted for the gradient, "
+                f"{row['adjoint_passes_per_eval']} adjoint passes")
+    return "\n".join([
+        head,
+        f"  training {train_s:.2f} s wall ({row['steps']} steps; first {row['first_step_s'] * 1e3:.1f} ms, "
+        f"steady median {row['steady_step_s'] * 1e3:.1f} ms{spread})",
+        f"  setup {row['setup_s']:.2f} s, evaluation {row['eval_s']:.2f} s (no gradients), "
+        f"whole child {row.get('child_wall_s', float('nan')):.2f} s",
+        f"  quantum layer {100 * q_share:.0f}% of training: {forward_label} {row['quantum_forward_s']:.2f} s, "
+        f"{backward_label} {row['quantum_backward_s']:.2f} s" + work,
+        f"  training: peak memory {_mib(row.get('train_peak_rss_mib'))}, {num['train_effective_cores']:.2f} cores busy, "
+        f"peak {row.get('train_peak_threads')} threads, {row.get('train_peak_children')} child processes",
+        f"  whole run: peak memory {_mib(row.get('run_peak_rss_mib'))}, peak {row.get('run_peak_threads')} threads",
+        f"  {quality_line(row)}, final loss {num['final_loss']:.4f} (mean over the last epoch)"
+        + (f" ({row['function_evals']} function evaluations, median {row['steady_function_eval_s'] * 1e3:.1f} ms)"
+           if row.get("function_evals_per_step") else ""),
+    ] + ([f"  not finite, stored as null: {', '.join(row['nonfinite'])}"] if row.get("nonfinite") else []))
+
+
+class _Shown(dict):
+    """A row's figures for formatting: a missing or null one shows as nan, not a TypeError."""
+
+    def __init__(self, row):
+        super().__init__(row)
+
+    def __getitem__(self, key):
+        value = self.get(key)
+        return float("nan") if value is None else value

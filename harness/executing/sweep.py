@@ -1,0 +1,327 @@
+"""`python -m harness sweep`: a grid of runs, one fresh child process at a time.
+
+The grid is backends x tasks x seeds x (qubits, layers, batch size); qubits
+and layers only vary the scaling task. Runs go one after another by default,
+so timings do not disturb each other. A sweep is resumable: a configuration
+already stored as ok is skipped (``force`` re-runs it). A failed or timed-out
+run is recorded and the sweep goes on; on the scaling task, once a size times
+out (or is killed), larger qubit counts of that backend, layer count and batch
+size are skipped, since they would only time out again. A stored timeout of
+this code is a result too: resuming keeps it (and skips what it stopped)
+unless the new timeout is longer or ``retry_timeouts`` asks to run it again.
+
+Options that fit only some tasks (``--qubits``, ``--circuit``, ``--digits``,
+``--data-dir``) go to those tasks and are refused, as ``run`` refuses them,
+when they fit none. Repeated names and values run once and are said once.
+Two sweeps on one store share the work: a configuration is claimed before it
+runs (``harness.executing.concurrency``), and rows the other sweep stored meanwhile
+count as done. The store is opened before the first run; a row it cannot take,
+or a stop signal, ends the sweep with every finished run stored.
+"""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import random
+import sys
+import time
+from dataclasses import dataclass
+
+from backends import UserError
+
+from harness.results.fields import IDENTITY
+from harness.executing.concurrency import Active, Claim, others_active
+from harness.inputs.config import RunConfig
+from harness.results.provenance import code_version, thread_env
+from harness.results.quality import short_quality
+from harness.executing.runner import child_env, run_config
+from harness.executing.signals import Interrupted, stop_signals
+from harness.results.store import RowNotStored, Store, read_rows
+from harness.inputs.validate import check_run, sweep_axes
+
+# the fields that identify a configuration (the timeout does not change what is measured; the thread
+# environment the child sees does): declared in harness.results.fields
+KEY_FIELDS = IDENTITY
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    backends: tuple[str, ...] = ("all",)
+    tasks: tuple[str, ...] = ("moons",)
+    seeds: tuple[int, ...] = (0,)
+    qubits: tuple[int, ...] = ()              # scaling task only
+    layers: tuple[int, ...] = ()              # scaling task only
+    batch_sizes: tuple[int, ...] = ()         # () keeps each task's default
+    base: RunConfig = RunConfig()             # everything else: threads, timeout, epochs, shots, ...
+    force: bool = False
+    rerun_other_code: bool = False            # re-run stored ok runs whose code version differs
+    retry_timeouts: bool = False              # re-run stored timeouts of this code (a slow spell, say)
+
+
+def _hashable(value):
+    if isinstance(value, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(_hashable(v) for v in value)
+    return value
+
+
+def config_key(d: dict) -> tuple:
+    return tuple((k, _hashable(d.get(k) if k != "env" else (d.get(k) or {}))) for k in KEY_FIELDS)
+
+
+def planned_key(cfg: RunConfig) -> tuple:
+    """The key a run of ``cfg`` will be stored under, the thread environment included."""
+    return config_key({**cfg.as_dict(), "thread_env": thread_env(child_env(cfg.threads, cfg.env))})
+
+
+ORDER_SEED = 20261122      # fixes the shuffled backend order of every round
+
+
+def round_order(names: list[str], round_index: int) -> list[str]:
+    """The backends of one round (one seed) in their shuffled order: fixed by the round's index."""
+    return random.Random(f"{ORDER_SEED}:{round_index}").sample(names, len(names))
+
+
+def expand(sweep: SweepConfig, notes: list[str] | None = None) -> list[RunConfig]:
+    """Every resolved configuration of the grid, in run order, each once (validates all of them first).
+
+    Repeats are the outer loop: round r runs seed r of every configuration,
+    with the backends in an order shuffled per round (fixed by ``ORDER_SEED``),
+    so a slow spell of a shared machine spreads over every backend instead of
+    landing on the seeds of one. Within a round, sizes go up (qubits ascending),
+    so a timeout can stop the larger sizes of its backend. ``notes`` collects
+    what the checks said (repeats collapsed, threads above the CPUs), each once.
+    """
+    notes = [] if notes is None else notes
+    axes = sweep_axes(sweep, notes)
+    base = sweep.base
+    blocks = []                     # (task, qubits, layers, batch size, per-task options, backends that serve it)
+    for task in axes["tasks"]:
+        sizable = axes["sizable"][task]
+        qubits = (axes["qubits"] or (None,)) if sizable else (None,)
+        layers = (axes["layers"] or (None,)) if sizable else (None,)
+        batches = axes["batches"] or (None,)
+        per_task = dict(circuit=base.circuit if axes["circuit_fits"][task] else None,
+                        digits=base.digits if axes["mnist"][task] else None,
+                        data_dir=base.data_dir if axes["mnist"][task] else None)
+        for q, l, b in itertools.product(qubits, layers, batches):
+            blocks.append((task, q, l, b, per_task, set(axes["served"][task])))
+    configs, seen, repeats = [], set(), 0
+    for r, seed in enumerate(axes["seeds"]):
+        order = round_order(list(axes["backends"]), r)
+        for task, q, l, b, per_task, served in blocks:
+            for name in order:
+                if name not in served:
+                    continue
+                cfg = dataclasses.replace(base, task=task, backend=name, seed=seed, qubits=q, layers=l,
+                                          batch_size=b if b is not None else base.batch_size, **per_task)
+                checked = check_run(cfg)
+                notes.extend(n for n in checked.notes if n not in notes)
+                key = config_key(checked.config.as_dict())
+                if key in seen:
+                    repeats += 1            # e.g. --batch-sizes naming the task's own default
+                    continue
+                seen.add(key)
+                configs.append(checked.config)
+    if repeats:
+        notes.append(f"{repeats} configuration{'s' if repeats > 1 else ''} of the grid came out the same as "
+                     f"another once defaults were filled in; each runs once")
+    return configs
+
+
+def _eta(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+def _bar(done: int, total: int, width: int = 24) -> str:
+    filled = int(width * done / total) if total else width
+    return "#" * filled + "-" * (width - filled)
+
+
+def _stored_ok(results_dir, rerun_other_code: bool, out) -> tuple[set, dict, int]:
+    """Keys of the configurations stored as ok (by this code, and unless re-running them, by other code),
+    the timeouts this code stored (key -> the timeout in seconds), and where the store ended when read."""
+    here = code_version()
+    read = read_rows(results_dir)
+    timeouts = {}
+    for r in read.rows:
+        if r.get("status") == "timeout" and r.get("code_version") == here and r.get("timeout_s"):
+            key = config_key(r)
+            timeouts[key] = max(timeouts.get(key, 0), r["timeout_s"])
+    ok = [r for r in read.rows if r.get("status") == "ok"]
+    other = [r for r in ok if r.get("code_version") != here]
+    if other:
+        versions = sorted({str(r.get("code_version") or "unrecorded") for r in other})
+        what = "will be re-run" if rerun_other_code else "are kept (re-run them with --rerun-other-code)"
+        print(f"warning: {len(other)} stored ok runs come from other code (code version "
+              f"{', '.join(versions[:3])}{' ...' if len(versions) > 3 else ''}; this code is {here}); they {what}",
+              file=out, flush=True)
+    kept = {config_key(r) for r in ok if not (rerun_other_code and r.get("code_version") != here)}
+    return kept, timeouts, read.end
+
+
+COUNTS = ("ok", "failed", "timeout", "killed", "skipped (stored)", "skipped (too big)",
+          "skipped (claimed elsewhere)")
+
+
+class Progress:
+    """One sweep in progress, whatever executes it: what to skip, the counts, the lines printed.
+
+    Both executors ask ``decide`` before a configuration starts (so a timeout,
+    a row another sweep stored, or a claim held elsewhere still counts) and
+    hand every finished row to ``finished``, in the order they finish.
+    """
+
+    def __init__(self, sweep: SweepConfig, results_dir, out, total: int):
+        self.sweep, self.results_dir, self.out, self.total = sweep, results_dir, out, total
+        self.counts = dict.fromkeys(COUNTS, 0)
+        self.stored_ok, self.stored_timeouts, self.offset = _stored_ok(results_dir, sweep.rerun_other_code, out)
+        if sweep.retry_timeouts or sweep.force:
+            self.stored_timeouts = {}
+        self.done_elsewhere: set = set()
+        # (backend, task, layers, batch) -> (qubits, seed) of the smallest size that ran out of time
+        self.too_big: dict[tuple, tuple[int, int]] = {}
+        self.spent, self.ran, self.done = 0.0, 0, 0
+        self.warned: set = set()
+
+    @staticmethod
+    def label(cfg) -> str:
+        return f"{cfg.task} {cfg.backend} seed {cfg.seed}" + (
+            f" q{cfg.qubits} l{cfg.layers} b{cfg.batch_size}" if cfg.qubits else "")
+
+    def decide(self, cfg) -> Claim | None:
+        """The configuration's claim when it is to run now; None (said and counted) when it is skipped."""
+        key = planned_key(cfg)
+        limit, limit_seed = self.too_big.get((cfg.backend, cfg.task, cfg.layers, cfg.batch_size), (None, None))
+        if not self.sweep.force and key in self.stored_ok:
+            return self._skip(cfg, "skipped (stored)", "stored")
+        if cfg.timeout_s is not None and self.stored_timeouts.get(key, 0) >= cfg.timeout_s:
+            # as if it had just timed out: its larger sizes are skipped as well
+            self._note_timeout(cfg)
+            return self._skip(cfg, "skipped (stored)", f"stored: timed out at {self.stored_timeouts[key]:g} s "
+                                                       f"(--retry-timeouts runs it again)")
+        if cfg.qubits and limit is not None and (cfg.qubits > limit or (cfg.qubits == limit and cfg.seed != limit_seed)):
+            # larger sizes would only time out again; the same size is not retried with other seeds
+            return self._skip(cfg, "skipped (too big)", f"skipped: {limit} qubits ran out of time (seed {limit_seed})")
+        claim = Claim(self.results_dir, key)
+        # rows other sweeps stored while we ran count as done here too
+        fresh = read_rows(self.results_dir, warn=False, start=self.offset)
+        self.offset = fresh.end
+        for r in fresh.rows:
+            if r.get("status") == "ok":
+                self.stored_ok.add(config_key(r))
+                self.done_elsewhere.add(config_key(r))
+        if not claim.held:
+            claim.release()
+            return self._skip(cfg, "skipped (claimed elsewhere)", "skipped: another sweep on this store is running it")
+        if key in (self.done_elsewhere if self.sweep.force else self.stored_ok):
+            claim.release()
+            return self._skip(cfg, "skipped (stored)", "stored (by another sweep meanwhile)")
+        return claim
+
+    def _skip(self, cfg, count: str, status: str) -> None:
+        self.counts[count] += 1
+        self.done += 1
+        self._line(cfg, status)
+        return None
+
+    def warn_others(self) -> None:
+        for other in others_active():
+            pid = other.split(":")[0]
+            if pid not in self.warned:
+                self.warned.add(pid)
+                print(f"warning: another harness process is timing on this machine ({other}); "
+                      f"both results are disturbed", file=self.out, flush=True)
+
+    def starting(self, cfg) -> None:
+        left = self.total - self.done
+        eta = f" ETA {_eta(self.spent / self.ran * left)}" if self.ran else ""
+        print(f"[{_bar(self.done, self.total)}] {self.done + 1}/{self.total}{eta}  {self.label(cfg)} ...",
+              file=self.out, flush=True)
+
+    def finished(self, cfg, row: dict, seconds: float) -> None:
+        """A row that is stored: counted, a timeout noted for the larger sizes, its line printed."""
+        self.spent += seconds
+        self.ran += 1
+        self.done += 1
+        status = row["status"]
+        self.counts[status] += 1
+        if status in ("timeout", "killed"):
+            self._note_timeout(cfg)
+        if status == "ok":
+            status += f" ({row['train_s']:.1f} s, {short_quality(row)})"
+        else:
+            status += ": " + ((row.get("error") or "").strip().splitlines() or [""])[0]
+        self._line(cfg, status)
+
+    def _note_timeout(self, cfg) -> None:
+        """Larger sizes of this backend, layer count and batch, and this size with other seeds, are skipped."""
+        size_key = (cfg.backend, cfg.task, cfg.layers, cfg.batch_size)
+        limit = self.too_big.get(size_key, (None, None))[0]
+        if cfg.qubits and (limit is None or cfg.qubits < limit):
+            self.too_big[size_key] = (cfg.qubits, cfg.seed)
+
+    def _line(self, cfg, status: str) -> None:
+        print(f"[{_bar(self.done, self.total)}] {self.done}/{self.total}  {self.label(cfg)}: {status}",
+              file=self.out, flush=True)
+
+    def stopped(self, stop) -> None:
+        why = stop.describe() if isinstance(stop, Interrupted) else (
+            "interrupted" if isinstance(stop, KeyboardInterrupt) else "a row could not be stored")
+        done = ", ".join(f"{v} {k}" for k, v in self.counts.items() if v) or "nothing done"
+        print(f"sweep stopped after {self.done} of {self.total} ({why}): {done}; every finished run is stored, "
+              f"and running the sweep again resumes it", file=self.out, flush=True)
+
+
+def _run_local(configs, progress: Progress, store) -> None:
+    """One configuration after another, each in a fresh child process on this machine."""
+    for cfg in configs:
+        claim = progress.decide(cfg)
+        if claim is None:
+            continue
+        with claim:
+            progress.warn_others()
+            progress.starting(cfg)
+            start = time.perf_counter()
+            row = run_config(cfg, progress.results_dir, echo=None, store=store)
+            progress.finished(cfg, row, time.perf_counter() - start)
+
+
+def run_sweep(sweep: SweepConfig, results_dir="results", out=None, executor: str = "local",
+              address: str | None = None, per_node: int = 1) -> dict:
+    """Run the grid; returns counts per outcome.
+
+    ``executor``: "local" (one run after another here) or "ray" (one Ray task
+    per configuration, on a local Ray instance or the cluster at ``address``;
+    see ``harness.executing.ray_executor``). Only this process writes the store, either way.
+    A stop (Ctrl-C, SIGTERM, SIGHUP) or a row the store cannot take ends the
+    sweep after saying how far it got; the exception goes on to the caller.
+    """
+    out = out or sys.stderr
+    notes: list[str] = []
+    configs = expand(sweep, notes)
+    for note in notes:
+        print(f"warning: {note}", file=out, flush=True)
+    cluster = None
+    if executor == "ray":
+        from harness.executing.ray_executor import RayCluster
+        cluster = RayCluster(address, per_node, configs, out)      # started (or joined) before any signal handler
+    elif executor != "local":
+        raise UserError(f"unknown executor '{executor}'; valid: local, ray")
+    try:
+        with Store(results_dir) as store, stop_signals(), Active(f"sweep on {results_dir}"):
+            progress = Progress(sweep, results_dir, out, len(configs))
+            try:
+                if cluster is None:
+                    _run_local(configs, progress, store)
+                else:
+                    cluster.run(configs, progress, store)
+            except (KeyboardInterrupt, RowNotStored) as stop:
+                progress.stopped(stop)
+                raise
+    finally:
+        if cluster is not None:
+            cluster.close()
+    return progress.counts

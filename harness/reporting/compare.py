@@ -1,0 +1,167 @@
+"""`python -m harness compare A B`: two result sets side by side, per configuration.
+
+A and B are two results stores (a folder holding ``runs.jsonl``, or that file)
+or two pytest-benchmark JSON files (or folders of them). Per configuration and
+backend (per benchmark), both medians with their intervals and n, the ratio
+B / A and a verdict for B: faster, slower or not distinguishable, by the
+report's one rule (``stats.verdict``). Machines or code versions that differ
+between A and B are warned about, naming both.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from backends import UserError
+
+from harness.results.stats import SLOWER, format_spread, verdict
+
+FORMATS = ("md", "csv")
+
+
+@dataclass
+class Comparison:
+    table: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    kind: str = "store"
+
+
+def _kind(path: Path) -> str:
+    if not path.exists():
+        raise UserError(f"'{path}' does not exist; give a results folder (with runs.jsonl) or a "
+                        f"pytest-benchmark JSON file")
+    if path.is_dir():
+        if (path / "runs.jsonl").exists():
+            return "store"
+        if any(path.rglob("*.json")):
+            return "bench"
+        raise UserError(f"'{path}' holds neither runs.jsonl nor pytest-benchmark JSON files")
+    if path.suffix == ".jsonl":
+        return "store"
+    if path.suffix == ".json":
+        return "bench"
+    raise UserError(f"'{path}' is neither a results store (runs.jsonl) nor a pytest-benchmark JSON file")
+
+
+def _differ(label: str, a: set, b: set) -> str | None:
+    a, b = {str(v) for v in a if v == v and v is not None}, {str(v) for v in b if v == v and v is not None}
+    if a and b and a != b:
+        return f"A and B differ in {label}: {', '.join(sorted(a))} (A) vs {', '.join(sorted(b))} (B)"
+    return None
+
+
+def compare_stores(a, b) -> Comparison:
+    from harness.reporting.report import latest, code_column, configurations, load, summarise
+    a_dir, b_dir = (Path(p).parent if Path(p).suffix == ".jsonl" else Path(p) for p in (a, b))
+    rows_a, rows_b = latest(load(a_dir)), latest(load(b_dir))
+    configs = configurations(pd.concat([rows_a, rows_b], ignore_index=True))
+    labels, sizable = dict(zip(configs["config"], configs["label"])), dict(zip(configs["config"], configs["sizable"]))
+    sa, sb = summarise(rows_a).set_index(["config", "backend"]), summarise(rows_b).set_index(["config", "backend"])
+    both = [k for k in sa.index if k in sb.index]
+    out = []
+    for config, backend in both:
+        ra, rb = sa.loc[(config, backend)], sb.loc[(config, backend)]
+        figures = [("step", "steady step"), ("train", "training time")]
+        if not sizable[config]:
+            figures.reverse()          # a task is answered by its training time first
+        for figure, name in figures:
+            fa, fb = ra[figure], rb[figure]
+            if fa is None and fb is None:
+                continue
+            word, why = verdict(fb, fa)
+            ratio = fb.median / fa.median if fa is not None and fb is not None and fa.median else float("nan")
+            out.append({"configuration": labels[config], "backend": backend, "figure": name,
+                        "A": format_spread(fa), "B": format_spread(fb), "B/A": ratio,
+                        "verdict for B": word if word != "not distinguishable" or "overlap" in why
+                        else f"{word} ({why})"})
+    notes = []
+    only_a, only_b = len(set(sa.index) - set(sb.index)), len(set(sb.index) - set(sa.index))
+    if only_a or only_b:
+        notes.append(f"{only_a} configuration-backend groups only in A and {only_b} only in B are left out")
+    warnings = []
+    code = code_column(rows_a, rows_b)         # the report's rule: commits also change with docs and tests
+    code_label = "measuring code (code_version)" if code == "code_version" else "code version (git_commit)"
+    for col, label in (("machine.cpu_model", "machine (cpu_model)"), ("machine.hostname", "machine (hostname)"),
+                       (code, code_label)):
+        if col in rows_a and col in rows_b:
+            w = _differ(label, set(rows_a[col]), set(rows_b[col]))
+            if w:
+                warnings.append(w)
+    for col in sorted({c for c in list(rows_a) + list(rows_b) if c.startswith("versions.")}):
+        if col in rows_a and col in rows_b:
+            w = _differ(f"{col.split('.', 1)[1]} version", set(rows_a[col]), set(rows_b[col]))
+            if w:
+                warnings.append(w)
+    return Comparison(pd.DataFrame(out), warnings, notes, "store")
+
+
+def compare_benchmarks(a, b) -> Comparison:
+    from harness.results.benchjson import read_benchmark_json, round_spreads
+    ta, tb = read_benchmark_json(a), read_benchmark_json(b)
+    if ta.empty or tb.empty:
+        raise UserError(f"no benchmarks in {a if ta.empty else b}")
+
+    def keyed(t):
+        t = t.assign(key=t["fullname"].fillna(t["name"]) if "fullname" in t else t["name"])
+        t = t.drop_duplicates("key", keep="last")            # a later file's run of a benchmark supersedes
+        return dict(zip(t["key"], zip(t["name"], t["group"], round_spreads(t))))
+    ka, kb = keyed(ta), keyed(tb)
+    out = []
+    for key in [k for k in ka if k in kb]:
+        (name, group, fa), (_, _, fb) = ka[key], kb[key]
+        word, why = verdict(fb, fa)
+        out.append({"group": group if isinstance(group, str) else "-", "benchmark": name,
+                    "A": format_spread(fa), "B": format_spread(fb), "B/A": fb.median / fa.median,
+                    "verdict for B": word if word != "not distinguishable" or "overlap" in why else f"{word} ({why})"})
+    notes = []
+    if len(set(ka) - set(kb)) or len(set(kb) - set(ka)):
+        notes.append(f"{len(set(ka) - set(kb))} benchmarks only in A and {len(set(kb) - set(ka))} only in B "
+                     f"are left out")
+    warnings = [w for w in (_differ("machine (cpu)", set(ta["cpu_brand"]), set(tb["cpu_brand"])),
+                            _differ("code version (commit)", set(ta["commit_id"]), set(tb["commit_id"]))) if w]
+    return Comparison(pd.DataFrame(out), warnings, notes, "bench")
+
+
+def compare(a, b) -> Comparison:
+    kinds = _kind(Path(a)), _kind(Path(b))
+    if kinds[0] != kinds[1]:
+        names = {"store": "a results store", "bench": "pytest-benchmark JSON"}
+        raise UserError(f"A ('{a}') is {names[kinds[0]]} but B ('{b}') is {names[kinds[1]]}; compare like with like")
+    return compare_stores(a, b) if kinds[0] == "store" else compare_benchmarks(a, b)
+
+
+def slower_than(c: Comparison, ratio: float) -> list[str]:
+    """One line per figure where B is slower than A by the rule (intervals apart, enough runs) and its
+    ratio of medians is above ``ratio``: what ``--fail-if-slower`` fails on (pytest-benchmark's
+    compare-fail, with the report's rule for "slower")."""
+    if c.table.empty:
+        return []
+    out = []
+    for rec in c.table.to_dict("records"):
+        if str(rec["verdict for B"]).startswith(SLOWER) and rec["B/A"] == rec["B/A"] and rec["B/A"] > ratio:
+            where = " ".join(str(rec[k]) for k in ("configuration", "group", "backend", "benchmark", "figure")
+                             if k in rec)
+            out.append(f"{where}: x{rec['B/A']:.2f} (A {rec['A']}, B {rec['B']})")
+    return out
+
+
+RULE = ("B/A is the ratio of medians; the verdict says whether B is faster or slower than A, claimed only when "
+        "the two intervals do not overlap and each rests on at least 3 runs (20 steady steps per run for step "
+        "times); benchmarks state the rounds' quartiles and count rounds as runs.")
+
+
+def format_comparison(c: Comparison, fmt: str = "md") -> str:
+    if fmt not in FORMATS:
+        raise UserError(f"unknown compare format '{fmt}'; valid: {', '.join(FORMATS)}")
+    table = c.table.copy()
+    if fmt == "csv":
+        return table.to_csv(index=False)
+    from harness.reporting.render import md_table
+    if table.empty:
+        return "No configuration is in both A and B.\n" + "".join(f"\n{n}" for n in c.notes)
+    table["B/A"] = [f"x{v:.2f}" if v == v else "-" for v in table["B/A"]]
+    lines = [RULE, "", md_table(table), ""] + [f"Note: {n}." for n in c.notes]
+    return "\n".join(lines) + "\n"
