@@ -25,8 +25,14 @@ report: setup
 	$(PY) -m harness report --results results/reference --format html
 	$(PY) -m harness report --results results/reference --format csv
 
+# the installed wheel first (a user's install, outside the checkout), then every test
 test: setup
+	scripts/check_wheel.sh
 	$(PY) -m pytest -q --benchmark-disable tests benchmarks
+
+# README's list of row fields, regenerated from harness/results/fields.py (a test fails when it is stale)
+readme: setup
+	$(PY) -c "from harness.results.fields import write_readme; write_readme('README.md')"
 
 # Timed pytest-benchmark suites, alone in their pytest process so the thread budget
 # (HARNESS_BENCH_THREADS, default every allowed CPU) is set before any import. Results
@@ -40,7 +46,7 @@ bench: setup
 overhead: setup
 	$(PY) benchmarks/overhead.py
 
-.PHONY: setup run check report test bench overhead reference
+.PHONY: setup run check report test readme bench overhead reference
 
 # The committed reference results: resumable sweeps into results/reference (run again to go on
 # where it stopped; stored configurations of the same code are skipped), then the report.

@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
+from backends.checks import ranged
 from backends.description import Circuit, CircuitBuilder, Observable
 from backends.errors import UserError
 
@@ -141,7 +142,6 @@ CIRCUITS: dict[str, CircuitSpec] = {s.name: s for s in [
 ]}
 
 DEFAULT_QUBITS, DEFAULT_LAYERS = 4, 2
-MAX_QUBITS = 30
 
 
 def make_circuit(name: str, qubits: int | None = None, layers: int | None = None) -> Circuit:
@@ -149,11 +149,8 @@ def make_circuit(name: str, qubits: int | None = None, layers: int | None = None
         spec = CIRCUITS[name]
     except KeyError:
         raise UserError(f"unknown circuit '{name}'; valid: {', '.join(CIRCUITS)}") from None
-    for label, value in (("qubits", qubits), ("layers", layers)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise UserError(f"{label} must be an integer of at least 1; received {value!r}")
-    if qubits is not None and qubits > MAX_QUBITS:
-        raise UserError(f"qubits must be at most {MAX_QUBITS}; received {qubits}")
+    qubits = None if qubits is None else ranged("qubits", qubits)
+    layers = None if layers is None else ranged("layers", layers)
     if not spec.sizable:
         if qubits is not None or layers is not None:
             fixed = spec.factory()

@@ -11,6 +11,8 @@ import importlib.util
 from dataclasses import dataclass
 from typing import Callable
 
+from backends.checks import ranged
+from backends.checks import shots as check_shots
 from backends.description import Circuit, parity_readout
 from backends.library import CIRCUITS, make_circuit
 from .errors import UserError
@@ -93,23 +95,6 @@ def shot_backends() -> list[str]:
     return [n for n, s in BACKENDS.items() if s.shots]
 
 
-def check_shots(shots) -> int | None:
-    """None means exact; otherwise a positive integer number of shots."""
-    if shots is None:
-        return None
-    if isinstance(shots, str):
-        text = shots.strip()
-        if text.lower() in ("", "none", "exact"):
-            return None
-        try:
-            shots = int(text)
-        except ValueError:
-            raise UserError(f"shots must be a positive integer (or omitted for exact); received '{text}'") from None
-    if isinstance(shots, bool) or not isinstance(shots, int) or shots < 1:
-        raise UserError(f"shots must be a positive integer (or omitted for exact); received {shots!r}")
-    return shots
-
-
 def refuse_shots(spec: BackendSpec, shots: int | None) -> None:
     """A backend that cannot sample refuses shots, saying why and which backends can."""
     if shots is None or spec.shots:
@@ -143,8 +128,8 @@ def build_layer(name: str, circuit: Circuit, weights, *, shots=None, threads: in
     if missing:
         raise UserError(f"backend '{name}' is not available here: missing {', '.join(missing)} "
                         f"(pip install the project to get it)")
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-        raise UserError(f"threads must be a positive integer; received {threads!r}")
+    if threads is not None:
+        threads = ranged("threads", threads)
     module = importlib.import_module(spec.module)
     from .layer import check_weights
     layer = module.build(circuit, check_weights(circuit, weights), spec=spec, shots=shots, threads=threads)

@@ -164,8 +164,8 @@ def test_observable_labels():
 
 @pytest.mark.parametrize("kwargs,message", [
     (dict(name="nope"), "unknown circuit 'nope'; valid: textbook, moons, tutorial, entangler"),
-    (dict(name="entangler", qubits=0), "qubits must be an integer of at least 1; received 0"),
-    (dict(name="entangler", layers=0), "layers must be an integer of at least 1; received 0"),
+    (dict(name="entangler", qubits=0), "qubits must be a whole number from 1 to 30; received 0"),
+    (dict(name="entangler", layers=0), "layers must be a whole number from 1 to 1000; received 0"),
     (dict(name="moons", qubits=5), "circuit 'moons' has a fixed size (2 qubits)"),
 ])
 def test_circuit_errors(kwargs, message):

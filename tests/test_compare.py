@@ -1,6 +1,5 @@
 """`harness compare`: two stores or two pytest-benchmark files, verdicts by the report's rule."""
 import json
-import shutil
 from pathlib import Path
 
 import pytest

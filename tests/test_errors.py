@@ -32,8 +32,28 @@ def test_exact_only_backends_refuse_shots_naming_those_that_can(backend):
 @pytest.mark.parametrize("shots", [0, -5, 2.5, True, "abc"])
 def test_shots_must_be_a_positive_integer(shots):
     circuit = make_circuit("moons")
-    with pytest.raises(UserError, match="shots must be a positive integer"):
+    with pytest.raises(UserError, match="shots must be a whole number from 1 to 1000000000; received"):
         build_layer("qiskit-shift", circuit, initial_weights(circuit, 0), shots=shots)
+
+
+def test_one_mistake_reads_the_same_in_python_and_on_the_command_line(capsys):
+    from harness.cli import main
+    from harness.datasets.moons import load_moons
+    cases = [(["run", "--backend", "qiskit-shift", "--shots", "0"],
+              lambda: build_layer("qiskit-shift", make_circuit("moons"), [0.0, 0.0], shots=0)),
+             (["run", "--task", "scaling", "--qubits", "31"], lambda: make_circuit("entangler", 31, 1)),
+             (["run", "--seed", "-1"], lambda: load_moons(seed=-1))]
+    for argv, api in cases:
+        try:
+            assert main(argv) == 2
+        except SystemExit as stop:          # argparse's type errors end the parse itself
+            assert stop.code == 2
+        typed = capsys.readouterr().err.strip().splitlines()[-1]
+        with pytest.raises(UserError) as err:
+            api()
+        # the same rule in the same words; the command line quotes the text typed ('0'), Python the value
+        rule = str(err.value).split("; received")[0]
+        assert rule in typed and typed.count("must be") == 1, (typed, str(err.value))
 
 
 def test_unknown_backend_lists_valid_names():

@@ -24,7 +24,7 @@ from harness.measuring.train import train
 from harness.measuring.weights import initial_weights
 from backends import make_circuit
 
-# printed by the tutorial (seeds/001): initial weights, and each loss its closure evaluated
+# printed by the tutorial (qiskit-machine-learning's TorchConnector tutorial): initial weights, and each loss its closure evaluated
 TUTORIAL_WEIGHTS = {
     "tutorial-classify": [-0.01256962, 0.06653564, 0.04005302, -0.03752667, 0.06645196, 0.06095287,
                           -0.02250432, -0.04233438],

@@ -8,7 +8,7 @@ broadcasting). The QNode is wrapped in ``qml.qnn.TorchLayer`` exactly as users
 do, and the TorchLayer's weights are then set to the given initial weights, so
 every backend starts from identical numbers.
 
-Traps handled here (see /work/shared/notes/library-facts.md):
+Traps handled here (each checked against PennyLane 0.45):
 
 * ``diff_method="parameter-shift"`` inside a TorchLayer with a batch fails
   ("Computing the gradient of broadcasted tapes ... not supported"); the QNode

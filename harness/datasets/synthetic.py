@@ -10,13 +10,13 @@ import math
 
 import torch
 
-from backends.errors import UserError
+from backends import checks
 
 
 def load_synthetic(n_features: int = 4, train_size: int = 64, test_size: int = 32, seed: int = 0):
-    for name, value in (("n_features", n_features), ("train_size", train_size), ("test_size", test_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise UserError(f"{name} must be a positive integer; received {value!r}")
+    n_features = checks.ranged("qubits", n_features)       # one feature per qubit of the entangler
+    train_size = checks.whole("train size", train_size, 1, 10 ** 7)
+    test_size = checks.whole("test size", test_size, 1, 10 ** 7)
     gen = torch.Generator().manual_seed(int(seed))
     X = (torch.rand(train_size + test_size, n_features, generator=gen) * 2 - 1) * math.pi
     y = (torch.sin(X).mean(dim=1) > 0).long()

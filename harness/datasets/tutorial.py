@@ -1,4 +1,4 @@
-"""The TorchConnector tutorial's Part 1 data (seeds/001), drawn the way the tutorial draws it.
+"""The TorchConnector tutorial's Part 1 data (qiskit-machine-learning's documentation), drawn the way the tutorial draws it.
 
 The tutorial takes every random number from one numpy generator
 (``algorithm_globals.random``, which is ``np.random.default_rng(42)``), in this
@@ -22,13 +22,12 @@ regression gives float32 targets of shape (N, 1).
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from backends.errors import UserError
+from backends import checks
 
 TUTORIAL_SIZE = 20           # points in each of the tutorial's data sets
 NOISE = 0.2                  # half-width of the regression noise
@@ -37,9 +36,8 @@ WEIGHT_ORDER = (("tutorial-classify", 8), ("tutorial-parity", 4), ("tutorial-reg
 
 
 def _check(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise UserError(f"{name} must be an integer of at least {minimum}; received {value!r}")
-    return int(value)
+    return checks.ranged("seed", value) if name == "seed" else checks.whole(name.replace("_", " "), value, minimum,
+                                                                           10 ** 7)
 
 
 def _classification(rng: np.random.Generator, n: int):
@@ -99,8 +97,7 @@ def load_tutorial_regression(train_size: int = TUTORIAL_SIZE, test_size: int = T
     """x uniform in [-pi, pi], y = sin(x) + noise uniform in [-noise, noise]; X and y float32 (N, 1)."""
     n_train, n_test = _check("train_size", train_size), _check("test_size", test_size)
     seed = _check("seed", seed, 0)
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not math.isfinite(noise) or noise < 0:
-        raise UserError(f"noise must be a finite number >= 0; received {noise!r}")
+    noise = checks.real("noise", noise, 0.0, 10.0)
     stream = TutorialStream.draw(seed, n_regress=n_train, noise=float(noise))
     test = _regression(_test_rng(seed), n_test, float(noise))
     return (_tensors(stream.regress_x, stream.regress_y, np.float32), _tensors(*test, np.float32))

@@ -32,7 +32,8 @@ from harness.executing.concurrency import Active
 from harness.inputs.config import RunConfig
 from harness.results.provenance import BUDGET_VARS
 from harness.results.quality import quality_line
-from harness.executing.signals import PARENT_PID_ENV, Interrupted, deferred, stop_signals, stoppable
+from harness.executing.signals import Interrupted, deferred, stop_signals, stoppable
+from harness.measuring.child import PARENT_PID_ENV
 from harness.results.store import SCHEMA_VERSION, RowNotStored, Store, clean
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,24 +8,16 @@ files. Inside ``deferred()`` a signal is held and raised on leaving, except
 in a ``stoppable()`` stretch (the wait for the child), so no signal can fall
 between "the child finished" and "its row is stored".
 
-The child runs in its own session, so nothing reaches it when its parent is
-killed outright (SIGKILL). ``die_with_parent()`` asks Linux to send the child
-SIGTERM when the parent goes (``PR_SET_PDEATHSIG``): no extra thread in the
-measured process. Linux ties this to the parent *thread* that started the
-child, so a caller that spawns runs from a short-lived thread must keep that
-thread alive for the run.
+The child's own tie to its parent (``PR_SET_PDEATHSIG``) is set in the child,
+``harness.measuring.child``.
 """
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import os
 import signal
 import threading
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-PARENT_PID_ENV = "HARNESS_PARENT_PID"
-_PR_SET_PDEATHSIG = 1
 
 
 class Interrupted(KeyboardInterrupt):
@@ -120,16 +112,3 @@ def raise_pending() -> None:
     if _guard.pending is not None:
         signum, _guard.pending = _guard.pending, None
         raise Interrupted(signum)
-
-
-def die_with_parent() -> None:
-    """In the child: end (SIGTERM) when the parent that started it dies, however it dies."""
-    expected = os.environ.get(PARENT_PID_ENV)
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)       # the process's own symbols, libc's among them
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):
-        return                               # not Linux: the parent's own cleanup has to do
-    # the parent may have died before prctl took effect; then we were re-parented already
-    if expected and os.getppid() != int(expected):
-        os._exit(128 + signal.SIGTERM)

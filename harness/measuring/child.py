@@ -5,6 +5,13 @@ starts, so every library's thread pool is sized before it is imported. Only
 the standard library is imported before the clock starts; the measured
 figures are written as JSON to RESULT_PATH (stdout stays free for libraries'
 chatter), progress goes to stderr.
+
+The child runs in its own session, so nothing reaches it when its parent is
+killed outright (SIGKILL). ``die_with_parent()`` asks Linux to send the child
+SIGTERM when the parent goes (``PR_SET_PDEATHSIG``): no extra thread in the
+measured process. Linux ties this to the parent *thread* that started the
+child, so a caller that spawns runs from a short-lived thread must keep that
+thread alive for the run.
 """
 import time
 
@@ -13,9 +20,28 @@ STARTED = time.perf_counter()
 import json  # noqa: E402
 import sys  # noqa: E402
 
+PARENT_PID_ENV = "HARNESS_PARENT_PID"      # set by the parent: who this child must not outlive
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """In the child: end (SIGTERM) when the parent that started it dies, however it dies."""
+    import ctypes
+    import os
+    import signal
+
+    expected = os.environ.get(PARENT_PID_ENV)
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)       # the process's own symbols, libc's among them
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        return                               # not Linux: the parent's own cleanup has to do
+    # the parent may have died before prctl took effect; then we were re-parented already
+    if expected and os.getppid() != int(expected):
+        os._exit(128 + signal.SIGTERM)
+
 
 def main(argv) -> int:
-    from harness.executing.signals import die_with_parent
     die_with_parent()                  # run in its own session, it would outlive a parent killed outright
     result_path = argv[1]
     cfg_dict = json.load(sys.stdin)

@@ -16,7 +16,7 @@ from torch import nn
 
 from backends import UserError, backend_spec, build_layer, make_circuit
 
-from harness.measuring import probe
+from harness.measuring import EVAL_BATCH, probe
 from harness.results import stats
 from harness.measuring.closure import ClosureSteps, needs_closure
 from harness.tasks import task_spec
@@ -70,7 +70,7 @@ class TimedLayer(nn.Module):
         self._clock.clear()
 
 
-def _accuracy(task, model, X, y, batch=256) -> float:
+def _accuracy(task, model, X, y, batch=EVAL_BATCH) -> float:
     """Accuracy under ``torch.no_grad``: no backend computes gradients there.
 
     (PennyLane's adjoint still calls its device's derivative method in the

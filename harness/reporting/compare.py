@@ -54,7 +54,8 @@ def _differ(label: str, a: set, b: set) -> str | None:
 
 
 def compare_stores(a, b) -> Comparison:
-    from harness.reporting.report import latest, code_column, configurations, load, summarise
+    from harness.reporting.groups import configurations, latest, summarise
+    from harness.reporting.report import code_column, load
     a_dir, b_dir = (Path(p).parent if Path(p).suffix == ".jsonl" else Path(p) for p in (a, b))
     rows_a, rows_b = latest(load(a_dir)), latest(load(b_dir))
     configs = configurations(pd.concat([rows_a, rows_b], ignore_index=True))

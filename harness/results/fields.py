@@ -40,7 +40,7 @@ _I = (INT, NULL)
 
 FIELDS: tuple[Field, ...] = (
     # --- the configuration ---
-    Field("schema_version", (INT,), _STATUS, "the row format (harness.results.store has its history)",
+    Field("schema_version", (INT,), _STATUS, "the row format; harness/results/store.py has its history",
           required="every"),
     Field("run_id", (TEXT,), _STATUS, "12 hex digits, unique per run"),
     Field("task", (TEXT,), _CONFIG, identity=True, required="every", label="{}"),
@@ -58,8 +58,8 @@ FIELDS: tuple[Field, ...] = (
     Field("epochs", _I, _CONFIG, identity=True, label="{} epochs"),
     Field("batch_size", _I, _CONFIG, identity=True, label="batch {}"),
     Field("lr", _N, _CONFIG, identity=True, label="lr {}"),
-    Field("train_size", _I, _CONFIG, "samples (per class for MNIST)", identity=True, label="train {}"),
-    Field("test_size", _I, _CONFIG, "samples (per class for MNIST)", identity=True, label="test {}"),
+    Field("train_size", _I, _CONFIG, "samples, per class for MNIST", identity=True, label="train {}"),
+    Field("test_size", _I, _CONFIG, "samples, per class for MNIST", identity=True, label="test {}"),
     Field("timeout_s", _N, _CONFIG, "not part of the identity: it changes no figure", unit="s"),
     # --- time ---
     Field("setup_s", _N, _TIME, "interpreter start to the first training step", "s", "setup"),
@@ -72,22 +72,22 @@ FIELDS: tuple[Field, ...] = (
     Field("epoch_s", (LIST, NULL), _TIME, "per epoch", "s", "training"),
     Field("quantum_forward_s", (NUM,), _TIME, "inside the quantum layer's forward calls", "s", "training",
           required="ok"),
-    Field("quantum_backward_s", (NUM,), _TIME, "inside its backward calls (see gradient_computed_in)", "s",
+    Field("quantum_backward_s", (NUM,), _TIME, "inside its backward calls, see gradient_computed_in", "s",
           "training", required="ok"),
     Field("eval_s", _N, _TIME, "scoring, without gradients", "s", "evaluation"),
     Field("child_wall_s", _N, _TIME, "the whole child, seen from inside", "s", "run"),
     Field("run_wall_s", _N, _TIME, "the whole run, seen from the parent", "s", "run"),
     # --- work ---
     Field("value_executions_per_eval", _I, _WORK, "circuits simulated for the outputs"),
-    Field("gradient_executions_per_eval", _I, _WORK, "extra circuits for the gradient (shifted circuits)"),
+    Field("gradient_executions_per_eval", _I, _WORK, "extra circuits for the gradient: the shifted circuits"),
     Field("adjoint_passes_per_eval", _I, _WORK, "circuits the device differentiated by adjoint"),
     Field("simulator_calls_per_eval", _I, _WORK, "calls into the simulator"),
     Field("gradient_counted_in_forward", (BOOL, NULL), _WORK, "the counted gradient work ran in the forward call"),
     Field("gradient_computed_in", (TEXT, NULL), _WORK, "forward call or backward call"),
-    Field("backend_settings", (OBJECT, NULL), _WORK, "settings that can change a figure (device_vjp, aer_path)"),
+    Field("backend_settings", (OBJECT, NULL), _WORK, "settings that can change a figure: device_vjp, aer_path"),
     # --- memory ---
     Field("setup_peak_rss_mib", _N, _MEMORY, "VmHWM at the end of setup", "MiB", "setup"),
-    Field("train_peak_rss_mib", _N, _MEMORY, "VmHWM over training alone (reset as it starts)", "MiB", "training"),
+    Field("train_peak_rss_mib", _N, _MEMORY, "VmHWM over training alone, reset as it starts", "MiB", "training"),
     Field("run_peak_rss_mib", (NUM,), _MEMORY, "VmHWM of the whole child", "MiB", "run", required="ok"),
     # --- cores ---
     Field("train_cpu_s", _N, _CORES, "CPU seconds", "s", "training"),
@@ -112,7 +112,7 @@ FIELDS: tuple[Field, ...] = (
     Field("n_train", _I, _QUALITY, "training samples used"),
     Field("n_test", _I, _QUALITY, "test samples used"),
     # --- closure optimisers ---
-    Field("function_evals", _I, _CLOSURE, "forward + backward evaluations in all (one per step otherwise)",
+    Field("function_evals", _I, _CLOSURE, "forward + backward evaluations in all, one per step for other optimisers",
           span="training"),
     Field("function_evals_per_step", (LIST, NULL), _CLOSURE, span="training"),
     Field("first_function_eval_s", _N, _CLOSURE, "", "s", "training"),
@@ -161,10 +161,32 @@ def label(name: str, value: str) -> str:
     return text[:-1] if value == "1" and text.endswith("s") else text      # "1 layer", "1 thread"
 
 
+GROUPS = (_CONFIG, _TIME, _WORK, _MEMORY, _CORES, _QUALITY, _CLOSURE, _PROVENANCE, _STATUS)
+
+
 def markdown() -> str:
     """README's list of fields, one line per group (``make readme`` writes it between its markers)."""
-    groups: dict[str, list[str]] = {}
-    for f in FIELDS:
-        what = ", ".join(p for p in (f.doc, f"span: {f.span}" if f.span else "", f.unit) if p)
-        groups.setdefault(f.group, []).append(f"`{f.name}`" + (f" ({what})" if what else ""))
-    return "\n".join(f"- {group}: " + "; ".join(items) for group, items in groups.items()) + "\n"
+    lines = []
+    for group in GROUPS:
+        items = []
+        for f in (f for f in FIELDS if f.group == group):
+            where = ", ".join(p for p in (f"{f.span} span" if f.span else "", f.unit) if p)
+            items.append(f"`{f.name}`" + (f" ({f.doc})" if f.doc else "") + (f" [{where}]" if where else ""))
+        lines.append(f"- **{group}**: " + "; ".join(items))
+    return "\n".join(lines) + "\n"
+
+
+README_START, README_END = "<!-- fields: start (make readme writes this list) -->", "<!-- fields: end -->"
+
+
+def readme_block(text: str) -> str:
+    """The field list between README's markers (a ValueError when they are missing)."""
+    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    return text[start:end].strip("\n") + "\n"
+
+
+def write_readme(path) -> None:
+    from pathlib import Path
+    text = Path(path).read_text()
+    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    Path(path).write_text(text[:start] + "\n" + markdown() + text[end:])

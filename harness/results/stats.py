@@ -32,7 +32,7 @@ def summarize(values) -> dict | None:
 # A figure is stated as the median of its runs with an interval; two figures are
 # told apart only when their intervals do not overlap and each rests on enough
 # evidence: at least MIN_RUNS independent processes and, for a step time,
-# MIN_STEADY_STEPS steady steps in every run (see shared notes, measurement.md).
+# MIN_STEADY_STEPS steady steps in every run: one run's steps are not independent of each other, so n counts processes.
 MIN_RUNS = 3
 MIN_STEADY_STEPS = 20
 FASTER, SLOWER, NOT_DISTINGUISHABLE = "faster", "slower", "not distinguishable"

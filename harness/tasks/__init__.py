@@ -37,7 +37,6 @@ class TaskSpec:
     train_size: int                 # samples (per class for MNIST tasks)
     test_size: int
     digits: tuple[int, int] | None = None
-    size_unit: str = "samples"
     weights: str = "uniform-2pi"    # initial-weight scheme (harness.measuring.weights.SCHEMES)
     # score the training set after training; the scaling workload does not: it times steps, and the
     # extra forward passes over its training set only counted against its timeout
@@ -49,29 +48,29 @@ class TaskSpec:
 
 TASKS: dict[str, TaskSpec] = {t.name: t for t in [
     TaskSpec("moons", "moons", "make_moons, 2-10-2 tanh nets around the moons circuit, L1 loss, SGD",
-             "PennyLane forum post (seeds/003)", "moons", ("moons",), epochs=6, batch_size=5, lr=0.2,
+             "PennyLane forum post timing make_moons on default.qubit / lightning.qubit", "moons", ("moons",), epochs=6, batch_size=5, lr=0.2,
              train_size=200, test_size=100),
     TaskSpec("mnist01", "mnist", "MNIST 0 vs 1, textbook CNN + 1-qubit head, NLL loss, Adam",
-             "Qiskit textbook (seeds/004)", "textbook", ("textbook", "tutorial"), epochs=20, batch_size=1,
-             lr=0.001, train_size=100, test_size=50, digits=(0, 1), size_unit="per class", weights="connector"),
+             "Qiskit textbook, Hybrid quantum-classical Neural Networks with PyTorch and Qiskit", "textbook", ("textbook", "tutorial"), epochs=20, batch_size=1,
+             lr=0.001, train_size=100, test_size=50, digits=(0, 1), weights="connector"),
     TaskSpec("mnist37", "mnist", "MNIST 3 vs 7, the same model as mnist01",
-             "blog post (seeds/002)", "textbook", ("textbook", "tutorial"), epochs=20, batch_size=1,
-             lr=0.001, train_size=100, test_size=50, digits=(3, 7), size_unit="per class", weights="connector"),
+             "a blog post repeating the textbook on MNIST 0/1 and 3/7", "textbook", ("textbook", "tutorial"), epochs=20, batch_size=1,
+             lr=0.001, train_size=100, test_size=50, digits=(3, 7), weights="connector"),
     TaskSpec("scaling", "scaling", "synthetic seeded data through the entangler circuit (qubits x layers)",
              "harness scaling workload", "entangler", ("entangler",), epochs=2, batch_size=16, lr=0.05,
              train_size=64, test_size=32, train_accuracy=False),
     # the TorchConnector tutorial's Part 1: one full-batch LBFGS step at its defaults is its whole training
     TaskSpec("tutorial-classify", "tutorial_classify",
              "20 points, sign(x0 + x1); TwoLayerQNN alone, output <Z0Z1>, MSE (sum), LBFGS",
-             "TorchConnector tutorial, Part 1 1A (seeds/001)", "tutorial-classify", ("tutorial-classify",),
+             "TorchConnector tutorial, Part 1 1A (qiskit-machine-learning)", "tutorial-classify", ("tutorial-classify",),
              epochs=1, batch_size=20, lr=1.0, train_size=20, test_size=20, weights="tutorial"),
     TaskSpec("tutorial-parity", "tutorial_parity",
              "the same points, labels 0/1; parity probabilities (SamplerQNN), cross-entropy, LBFGS",
-             "TorchConnector tutorial, Part 1 1B (seeds/001)", "tutorial-parity", ("tutorial-parity",),
+             "TorchConnector tutorial, Part 1 1B (qiskit-machine-learning)", "tutorial-parity", ("tutorial-parity",),
              epochs=1, batch_size=20, lr=1.0, train_size=20, test_size=20, weights="tutorial"),
     TaskSpec("tutorial-regress", "tutorial_regress",
              "sin(x) + noise, 20 points; 1-qubit RY(x) RY(w) QNN, MSE (sum), LBFGS; test MSE",
-             "TorchConnector tutorial, Part 1 2A (seeds/001)", "tutorial-regress", ("tutorial-regress",),
+             "TorchConnector tutorial, Part 1 2A (qiskit-machine-learning)", "tutorial-regress", ("tutorial-regress",),
              epochs=1, batch_size=20, lr=1.0, train_size=20, test_size=20, weights="tutorial"),
 ]}
 

@@ -1,4 +1,4 @@
-"""What the TorchConnector tutorial's Part 1 tasks share (seeds/001).
+"""What the TorchConnector tutorial's Part 1 tasks share (qiskit-machine-learning's documentation).
 
 Each model is the QNN alone (the tutorial puts no classical layer around it),
 trained full-batch with ``torch.optim.LBFGS`` at its defaults: one

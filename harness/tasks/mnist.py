@@ -1,11 +1,11 @@
-"""The Qiskit textbook's MNIST model (seeds/004), with its reshape bug fixed.
+"""The Qiskit textbook's MNIST model (Hybrid quantum-classical Neural Networks with PyTorch and Qiskit), with its reshape bug fixed.
 
 Conv(1,6,5)-pool-Conv(6,16,5)-pool-dropout, flattened per sample (the batch
 dimension is kept, so every batch size works), Linear(256,64), Linear(64,1),
 the 1-qubit `textbook` circuit, and (p, 1-p) into NLL loss, as the textbook
 does: its NLL is taken on probabilities, so the loss is -p(target), between -1
 and 0. With ``--circuit tutorial`` the network is the TorchConnector
-tutorial's own (seeds/001, Part 2): Conv(1,2,5)-pool-Conv(2,16,5)-pool-dropout,
+tutorial's own (qiskit-machine-learning's TorchConnector tutorial, Part 2): Conv(1,2,5)-pool-Conv(2,16,5)-pool-dropout,
 Linear(256,64), Linear(64,2), the 2-qubit `tutorial` circuit, Linear(1,1),
 then (x, 1-x) into NLL loss with Adam at lr 0.001, as there; its circuit
 weights start uniform in [-1, 1), as ``TorchConnector`` draws them when given

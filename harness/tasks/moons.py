@@ -1,4 +1,4 @@
-"""The PennyLane forum's make_moons model (seeds/003), configured as there.
+"""The PennyLane forum's make_moons model (a post timing TorchLayer on default.qubit and lightning.qubit), configured as there.
 
 Linear(2,10)-ReLU-Linear(10,2)-Tanh, the 2-qubit `moons` circuit, then the same
 classical block again; one-hot targets, L1 loss, SGD.

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.reporting.report import CHOICES, Report, timed_out_text
+from harness.reporting.claims import CHOICES, timed_out_text
+from harness.reporting.report import Report
 from harness.results.stats import (
     NOT_DISTINGUISHABLE,
     format_spread,

@@ -13,7 +13,8 @@ from harness.reporting.render.common import (
     _lookup,
 )
 from harness.reporting.render.plotting import _legend_outside, _panels, _plt, _save
-from harness.reporting.report import Report, timed_out_text
+from harness.reporting.claims import timed_out_text
+from harness.reporting.report import Report
 
 
 def plot_time_per_backend(report: Report, path: Path) -> tuple[Path, str] | None:

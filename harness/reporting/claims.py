@@ -1,0 +1,262 @@
+"""What the report claims from the groups: crossovers, growth, advice and where the choice flips,
+each only by ``stats.verdict``'s rule (intervals apart, enough runs and steps).
+"""
+from __future__ import annotations
+import math
+import numpy as np
+import pandas as pd
+from backends import BACKENDS
+from harness.results.stats import FASTER, NOT_DISTINGUISHABLE, SLOWER, Spread, format_spread, verdict
+from harness.reporting.groups import IDENTITY
+
+
+BASELINES = ("torch", "classical")          # the floor, not a framework choice
+
+
+CHOICES = tuple(b for b in BACKENDS if b not in BASELINES)
+
+
+# pairs whose crossover answers the README's questions: adjoint against backprop, device_vjp or not
+PAIRS = [("lightning-adjoint", "default-backprop"), ("default-adjoint", "default-backprop"),
+         ("lightning-adjoint-vjp", "default-backprop"), ("lightning-adjoint-vjp", "lightning-adjoint"),
+         ("default-adjoint-vjp", "default-adjoint"), ("lightning-adjoint", "default-adjoint"),
+         ("torch", "default-backprop")]
+
+
+def _scaling(summary: pd.DataFrame) -> pd.DataFrame:
+    s = summary[summary["qubits"] != ""].copy()
+    if s.empty:
+        return pd.DataFrame()
+    s["q"] = s["qubits"].astype(int)
+    return s.sort_values(["family", "backend", "q"])
+
+
+def _timed_out_from(s: pd.DataFrame) -> dict:
+    """(family, backend) -> the smallest size at which the backend only timed out (larger ones are skipped)."""
+    out = {}
+    for r in s[(s["runs"] == 0) & (s["timeouts"] > 0)].itertuples():
+        key = (r.family, r.backend)
+        out[key] = min(out.get(key, r.q), r.q)
+    return out
+
+
+def _point(s: pd.DataFrame, family, backend, q, timed_out) -> tuple[Spread | None, str]:
+    """A backend's step at one size: (spread, '') or (None, 'timed out ...') or (None, 'not run')."""
+    r = s[(s["family"] == family) & (s["backend"] == backend) & (s["q"] == q)]
+    if len(r) and r.iloc[0]["runs"] > 0:
+        return r.iloc[0]["step"], ""
+    if (family, backend) in timed_out and q >= timed_out[(family, backend)]:
+        return None, f"timed out (at {timed_out[(family, backend)]} qubits)"
+    return None, "not run"
+
+
+def _compare_at(a, b) -> tuple[str, str]:
+    """Verdict of a against b at one size; a run that timed out is slower than any that finished."""
+    (sa, why_a), (sb, why_b) = a, b
+    if sa is not None and why_b.startswith("timed out"):
+        return FASTER, f"the other {why_b}"
+    if sb is not None and why_a.startswith("timed out"):
+        return SLOWER, f"it {why_a}"
+    return verdict(sa, sb)
+
+
+def crossovers(summary: pd.DataFrame, scaling: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per scaling family and pair (a, b): at which sizes a is faster, slower, not distinguishable.
+
+    A crossover ("a overtakes b between q1 and q2") is claimed only when b is
+    distinguishably faster at q1, a distinguishably faster at q2 and at every
+    size measured above, with nothing but indistinguishable sizes between.
+    """
+    s = _scaling(summary) if scaling is None else scaling
+    if s.empty:
+        return pd.DataFrame()
+    timed_out = _timed_out_from(s)
+    rows = []
+    for family, g in s.groupby("family", sort=False):
+        backends = set(g["backend"])
+        for a, b in PAIRS:
+            if a not in backends or b not in backends:
+                continue
+            sizes = sorted(set(g["q"]))
+            marks, evidence, reasons = [], {}, {}
+            for q in sizes:
+                pa, pb = _point(s, family, a, q, timed_out), _point(s, family, b, q, timed_out)
+                if pa[1] == "not run" or pb[1] == "not run" or (pa[0] is None and pb[0] is None):
+                    continue
+                word, why = _compare_at(pa, pb)
+                marks.append((q, word))
+                evidence[q] = (f"{q}: {format_spread(pa[0]) if pa[0] else pa[1]} vs "
+                               f"{format_spread(pb[0]) if pb[0] else pb[1]}")
+                reasons[q] = why if word == NOT_DISTINGUISHABLE else ""
+            if not marks:
+                continue
+            rows.append(dict(family=family, layers=g["layers"].iloc[0], batch_size=g["batch_size"].iloc[0],
+                             a=a, b=b, sizes=f"{marks[0][0]}-{marks[-1][0]}",
+                             a_faster_at=_qs(marks, FASTER), b_faster_at=_qs(marks, SLOWER),
+                             not_distinguishable_at=_qs(marks, NOT_DISTINGUISHABLE),
+                             **_claim(a, b, marks, evidence, reasons)))
+    return pd.DataFrame(rows)
+
+
+def _qs(marks, word) -> str:
+    return ",".join(str(q) for q, w in marks if w == word) or "none"
+
+
+def _why_not(reasons: dict) -> str:
+    """The reasons sizes are not distinguishable, each with its sizes: 'n=1 < 3 runs at 2,4,6'."""
+    by: dict[str, list] = {}
+    for q, why in reasons.items():
+        if why:
+            by.setdefault(why, []).append(str(q))
+    return "; ".join(f"{why} at {','.join(qs)}" for why, qs in by.items())
+
+
+def _claim(a, b, marks, evidence, reasons) -> dict:
+    words = [w for _, w in marks]
+    first_a = None                      # the first size from which a is faster at every larger size
+    for q, w in reversed(marks):
+        if w != FASTER:
+            break
+        first_a = q
+    if all(w == NOT_DISTINGUISHABLE for w in words):
+        return dict(crossover="none claimed", low=None, high=None,
+                    statement=f"{a} and {b} are not distinguishable at any size measured",
+                    evidence=_why_not(reasons))
+    if all(w == FASTER for w in words):
+        return dict(crossover="none", low=None, high=None,
+                    statement=f"{a} is faster at every size measured", evidence=evidence[marks[0][0]])
+    if all(w == SLOWER for w in words):
+        return dict(crossover="none", low=None, high=None,
+                    statement=f"{b} is faster at every size measured", evidence=evidence[marks[-1][0]])
+    if first_a is not None:
+        before = [q for q, w in marks if q < first_a]
+        last_b = max((q for q, w in marks if q < first_a and w == SLOWER), default=None)
+        between = [q for q in before if last_b is not None and q > last_b]
+        if last_b is not None and all(dict(marks)[q] == NOT_DISTINGUISHABLE for q in between):
+            return dict(crossover=f"{last_b}-{first_a}", low=last_b, high=first_a,
+                        statement=f"{a} overtakes {b} between {last_b} and {first_a} qubits",
+                        evidence=f"{evidence[last_b]}; {evidence[first_a]}")
+    return dict(crossover="none claimed", low=None, high=None,
+                statement=f"no single crossover: {a} faster at {_qs(marks, FASTER)}, {b} faster at "
+                          f"{_qs(marks, SLOWER)}, not distinguishable at {_qs(marks, NOT_DISTINGUISHABLE)}",
+                evidence="; ".join([evidence[q] for q, w in marks if w != NOT_DISTINGUISHABLE] + [_why_not(reasons)]))
+
+
+def growth(summary: pd.DataFrame, scaling: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Fitted growth per added qubit of step time and of peak memory above the smallest size.
+
+    A least-squares line through log2(value) against qubits over the larger
+    half of the sizes each backend finished (``fit_qubits`` names them); 2 **
+    slope is the factor per qubit (2.0 means doubling, as a statevector does).
+    """
+    s = _scaling(summary) if scaling is None else scaling
+    rows = []
+    for (family, backend), g in s[s["runs"] > 0].groupby(["family", "backend"], sort=False):
+        g = g.sort_values("q")
+        if len(g) < 3:
+            continue
+        upper = g.iloc[len(g) // 2 - (len(g) % 2 == 0):] if len(g) >= 4 else g
+        step = np.polyfit(upper["q"], np.log2(upper["steady_step_s"]), 1)[0]
+        extra = upper["run_peak_rss_mib"] - g["run_peak_rss_mib"].min()
+        mem = (np.polyfit(upper["q"][extra > 1], np.log2(extra[extra > 1]), 1)[0]
+               if (extra > 1).sum() >= 2 else np.nan)
+        last = g.iloc[-1]
+        rows.append(dict(family=family, layers=g["layers"].iloc[0], batch_size=g["batch_size"].iloc[0],
+                         backend=backend, qubits=f"{g['q'].min()}-{g['q'].max()}",
+                         fit_qubits=",".join(str(q) for q in upper["q"]), fit_points=len(upper),
+                         step_time_x_per_qubit=2 ** step,
+                         memory_above_base_x_per_qubit=2 ** mem if not math.isnan(mem) else np.nan,
+                         steady_step_s_at_max=float(last["steady_step_s"]), step_at_max=last["step"],
+                         run_peak_rss_mib_at_max=float(last["run_peak_rss_mib"])))
+    return pd.DataFrame(rows)
+
+
+def ranked_figure(sizable: bool) -> str:
+    """What advice ranks by: the steady step for the scaling grid (a few steps, setup-free), else training time."""
+    return "step" if sizable else "train"
+
+
+def advise(summary: pd.DataFrame, configs: pd.DataFrame) -> pd.DataFrame:
+    """Fastest, least memory and best balance among the framework choices, per configuration.
+
+    Scaling configurations rank by steady step time, task configurations by
+    training time, each a median over runs with its spread; a backend whose
+    runs timed out ranks after every one that finished. Best balance is the
+    lowest geometric mean of time and memory, each relative to the best of the
+    configuration, among backends whose test accuracy is within 5 points of the
+    best (for a regression: test MSE at most 1.5 times the best); the scaling
+    grid trains a few steps only, so there it has no quality filter.
+    """
+    rows = []
+    sizable = dict(zip(configs["config"], configs["sizable"]))
+    labels = dict(zip(configs["config"], configs["label"]))
+    timed_out = _timed_out_from(_scaling(summary)) if (summary["qubits"] != "").any() else {}
+    for config, g in summary[summary["backend"].isin(CHOICES)].groupby("config", sort=False):
+        figure = ranked_figure(sizable[config])
+        col = "steady_step_s" if figure == "step" else "train_s"
+        done = g[g["runs"] > 0].sort_values(col)
+        out = g[(g["runs"] == 0) & (g["timeouts"] > 0)]
+        rec = {f: g[f].iloc[0] for f in ("config", "family", *IDENTITY)}
+        rec.update(label=labels[config], ranked_by="steady step" if figure == "step" else "training time")
+        if g["qubits"].iloc[0] != "":       # backends that timed out at a smaller size of this family
+            q = int(g["qubits"].iloc[0])
+            gone = sorted(b for (fam, b), q0 in timed_out.items() if fam == g["family"].iloc[0] and q0 < q
+                          and b in CHOICES and b not in set(g["backend"]))
+        else:
+            gone = []
+        if done.empty:
+            continue
+        first = done.iloc[0]
+        runner_up = done.iloc[1] if len(done) > 1 else None
+        word, why = verdict(first[figure], runner_up[figure]) if runner_up is not None else (FASTER, "alone")
+        quality = done
+        if figure == "train":
+            if done["test_accuracy"].notna().any():
+                quality = done[done["test_accuracy"] >= done["test_accuracy"].max() - 0.05]
+            elif done["test_mse"].notna().any():
+                quality = done[done["test_mse"] <= 1.5 * done["test_mse"].min()]
+        balance = np.sqrt((quality[col] / quality[col].min()) * (quality["run_peak_rss_mib"] / quality["run_peak_rss_mib"].min()))
+        mem = done.loc[done["run_peak_rss_mib"].idxmin()]
+        slow = [f"{b} ({timed_out_text(t, ', ')})" for b, t in zip(out["backend"], out["timeout_s"])]
+        slow += [f"{b} (timed out at a smaller size)" for b in gone]
+        last = done.iloc[-1]
+        rec.update(fastest=first["backend"], fastest_time=first[figure],
+                   fastest_vs_next=(f"{word} than {runner_up['backend']}" if runner_up is not None and word != NOT_DISTINGUISHABLE
+                                    else f"not distinguishable from {runner_up['backend']} ({why})" if runner_up is not None
+                                    else "only one finished"),
+                   least_memory=mem["backend"], least_memory_mib=float(mem["run_peak_rss_mib"]),
+                   best_balance=quality.loc[balance.idxmin(), "backend"],
+                   slowest=", ".join(slow) if slow else last["backend"],
+                   slowest_time=None if slow else last[figure])
+        rows.append(rec)
+    return pd.DataFrame(rows)
+
+
+def timed_out_text(timeout_s, sep=" (") -> str:
+    """'timed out, > 60 s run', or just 'timed out' when the row did not record its timeout."""
+    if timeout_s is None or (isinstance(timeout_s, float) and math.isnan(timeout_s)):
+        return "timed out"
+    return f"timed out{sep}> {timeout_s:g} s run" + (")" if sep == " (" else "")
+
+
+def flips(advice: pd.DataFrame) -> pd.DataFrame:
+    """Per scaling family: the fastest backend at each size, and the sizes where that choice changes."""
+    rows = []
+    sized = advice[advice["qubits"] != ""] if not advice.empty else advice
+    for family, g in sized.groupby("family", sort=False):
+        g = g.assign(q=g["qubits"].astype(int)).sort_values("q")
+        runs, prev = [], None
+        for r in g.itertuples():
+            sure = not r.fastest_vs_next.startswith("not distinguishable")
+            if prev is None or r.fastest != prev:
+                runs.append([r.fastest, r.q, r.q, sure])
+            else:
+                runs[-1][2] = r.q
+                runs[-1][3] = runs[-1][3] and sure
+            prev = r.fastest
+        stretches = "; ".join(f"{b} {lo}-{hi}" if lo != hi else f"{b} {lo}" for b, lo, hi, _ in runs)
+        flip_at = [f"{runs[i][2]}->{runs[i + 1][1]}" for i in range(len(runs) - 1)]
+        rows.append(dict(family=family, layers=g["layers"].iloc[0], batch_size=g["batch_size"].iloc[0],
+                         fastest_by_qubits=stretches, choice_flips_between=", ".join(flip_at) or "never",
+                         every_winner_distinguishable=all(x[3] for x in runs)))
+    return pd.DataFrame(rows)
