@@ -121,3 +121,33 @@ def test_compare_warns_about_measuring_code_not_commits(tmp_path):
     # rows without a code version fall back to the commit
     old = compare(_store(tmp_path / "d", commit("c1")), _store(tmp_path / "e", commit("c2")))
     assert old.warnings == ["A and B differ in code version (git_commit): c1 (A) vs c2 (B)"]
+
+
+def _slower_lightning(row):
+    """B: lightning-adjoint's scaling steps take twice as long (the spreads part: 20 ms vs 40 ms)."""
+    return _faster_lightning(row) if row["backend"] != "lightning-adjoint" else {
+        **row, "steady_step_s": row["steady_step_s"] * 2, "train_s": row["train_s"] * 2,
+        "steady_step_stats_s": {k: v * 2 if k != "n" else v for k, v in row["steady_step_stats_s"].items()}}
+
+
+@pytest.mark.parametrize("b_rows,ratio,status", [
+    (_slower_lightning, "1.5", 1),        # 2x slower, distinguishably: fails a 1.5x gate
+    (_slower_lightning, "3", 0),          # ... but not a 3x one
+    (_faster_lightning, "1.0", 0),        # faster, and torch's +1% is inside its spread: nothing fails
+    (None, "1.0", 0),                     # the same store
+])
+def test_fail_if_slower_gates_on_the_rule_and_the_ratio(tmp_path, capsys, b_rows, ratio, status):
+    from harness.cli import main
+    a, b = _store(tmp_path / "a"), _store(tmp_path / "b", b_rows)
+    assert main(["compare", str(a), str(b), "--fail-if-slower", ratio]) == status
+    err = capsys.readouterr().err
+    slower = [line for line in err.splitlines() if line.startswith("slower: ")]
+    if status:
+        # counted by hand from the golden store: lightning-adjoint has four scaling sizes and moons, each
+        # with a steady step and a training time, and every one of them doubles
+        assert len(slower) == 10 and all(" lightning-adjoint " in line and ": x2.00 (A " in line for line in slower)
+        assert "slower: scaling, 4 qubits lightning-adjoint steady step: x2.00 (A 20.0 ms (19.4-20.6, n=3), " \
+               "B 40.0 ms (38.8-41.2, n=3))" in slower
+        assert "compare: 10 figures of B slower than A by more than 1.5x" in err
+    else:
+        assert slower == []

@@ -23,7 +23,7 @@ def run(*, a, b, format="md", fail_if_slower=None) -> int:
     for line in failing:
         print(f"slower: {line}", file=sys.stderr)
     if failing:
-        print(f"compare: {len(failing)} group{'s' if len(failing) > 1 else ''} of B slower than A by more than "
+        print(f"compare: {len(failing)} figure{'s' if len(failing) > 1 else ''} of B slower than A by more than "
               f"{fail_if_slower:g}x (distinguishably)", file=sys.stderr)
         return 1
     return 0
