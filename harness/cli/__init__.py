@@ -133,9 +133,6 @@ def _run_options(p, single=True):
 NOT_STORED = 3       # the run finished but its row is in a fallback file, not in the store
 
 
-COMMANDS = ("list", "check", "run", "sweep", "report", "compare")
-
-
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     from harness.executing.signals import Interrupted

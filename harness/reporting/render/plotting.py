@@ -22,7 +22,7 @@ def _save(plt, fig, path: Path) -> Path:
     return path
 
 
-def _legend_outside(fig, ax_or_handles=None, **kw):
+def _legend_outside(fig, **kw):
     """One legend to the right of the panels, never over the data."""
     handles, labels = [], []
     for ax in fig.axes:

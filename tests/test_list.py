@@ -1,0 +1,27 @@
+"""`harness list`: a part that cannot be imported shows its error, never "(none)"."""
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from harness.cli import list as listing
+from harness.tasks import TASKS
+
+
+def test_a_task_that_cannot_import_shows_its_error(monkeypatch, capsys):
+    broken = dataclasses.replace(TASKS["moons"], name="broken-task", module="no_such_module")
+    monkeypatch.setitem(TASKS, "broken-task", broken)
+    text = listing.format_listing()
+    line = next(line for line in text.splitlines() if line.strip().startswith("broken-task"))
+    assert "cannot load: ModuleNotFoundError: No module named 'harness.tasks.no_such_module'" in line
+    assert "(none" not in text
+    # every real task still lists its summary
+    for task in TASKS.values():
+        if task.name != "broken-task":
+            assert task.summary in text
+    assert listing.run(as_json=True) == 0
+    data = json.loads(capsys.readouterr().out)
+    tasks = {t["name"]: t for t in data["tasks"]}
+    assert tasks["broken-task"]["import_error"].startswith("ModuleNotFoundError")
+    assert tasks["moons"]["import_error"] is None
+    assert all(b["available"] == (b["import_error"] is None) for b in data["backends"])
