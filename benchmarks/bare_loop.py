@@ -14,7 +14,7 @@ the way each family's users build it:
   on Aer's ``EstimatorV2``, exact.
 
 The harness hands its quantum layer float64 inputs (PennyLane and Qiskit
-compute in double precision; see ``backends/pennylane_common.py``) and
+compute in double precision; see ``backends/pennylane/common.py``) and
 float32 outputs back; so does this script. It is started in the environment
 ``harness run`` gives its child (``child_env``); it sets torch's threads the
 same way. Prints one JSON line: ``train_s`` (the training loop, wall seconds)

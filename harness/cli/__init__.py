@@ -134,6 +134,9 @@ NOT_STORED = 3       # the run finished but its row is in a fallback file, not i
 
 
 def main(argv=None) -> int:
+    from harness.executing.display import safe
+    # what the harness prints must never stop the work: a closed pipe silences the display only
+    sys.stdout, sys.stderr = safe(sys.stdout), safe(sys.stderr)
     args = build_parser().parse_args(argv)
     from harness.executing.signals import Interrupted
     from harness.results.store import RowNotStored

@@ -58,11 +58,16 @@ def child_env(threads: int, explicit=()) -> dict:
 
 
 def _pump(stream, tail: collections.deque, echo):
+    """Drain the child's output to the end, whatever happens to ``echo``: a child blocked on a full pipe
+    would look like a hang, and its run like a timeout."""
     for line in iter(stream.readline, ""):
         tail.append(line.rstrip("\n"))
         if echo:
-            echo.write(line)
-            echo.flush()
+            try:
+                echo.write(line)
+                echo.flush()
+            except (OSError, ValueError):
+                echo = None                # the display is gone; the run goes on
     stream.close()
 
 
@@ -73,7 +78,7 @@ def _signal_name(code: int) -> str:
         return f"signal {-code}"
 
 
-def run_config(cfg: RunConfig, results_dir="results", echo=sys.stderr, store: Store | None = None) -> dict:
+def run_config(cfg: RunConfig, results_dir="results", echo="stderr", store: Store | None = None) -> dict:
     """Resolve ``cfg``, train it in a child process, store its row and return the row.
 
     ``store``: an open ``Store`` (a sweep keeps one); otherwise the store in
@@ -81,6 +86,8 @@ def run_config(cfg: RunConfig, results_dir="results", echo=sys.stderr, store: St
     ``RowNotStored`` when the finished row could not be stored.
     """
     cfg = cfg.resolve()
+    if echo == "stderr":
+        echo = sys.stderr            # looked up now: the command line may have made it safe since import
     if store is None:
         with Store(results_dir) as own:
             return run_config(cfg, results_dir, echo, own)

@@ -66,7 +66,11 @@ def stop_signals():
         yield
         return
     if _guard.depth == 0:
-        _guard.previous = {s: signal.signal(s, _guard.handler) for s in STOP_SIGNALS}
+        # a signal the user set to be ignored stays ignored: nohup's SIGHUP, SIGINT of a background job
+        _guard.previous = {s: signal.getsignal(s) for s in STOP_SIGNALS}
+        for s, h in _guard.previous.items():
+            if h is not signal.SIG_IGN:
+                signal.signal(s, _guard.handler)
     _guard.depth += 1
     try:
         yield
@@ -74,7 +78,8 @@ def stop_signals():
         _guard.depth -= 1
         if _guard.depth == 0:
             for s, h in _guard.previous.items():
-                signal.signal(s, h)
+                if h is not None:          # None: set outside Python, cannot be restored from here
+                    signal.signal(s, h)
 
 
 @contextlib.contextmanager
