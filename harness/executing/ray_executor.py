@@ -19,14 +19,20 @@ writes the store, in the order rows arrive, with the store's durability.
   node's: the row is built there. The driver adds ``executor``, ``ray_node_id``
   and ``executor_overhead_s`` (the driver's wait for the row beyond the run's
   own ``run_wall_s``: scheduling and transfer).
-* **Failures.** A timeout or a failing child becomes its row as locally. A
-  worker that dies or a node that is lost becomes a ``killed`` row naming
-  the cause. A stop (Ctrl-C, SIGTERM, SIGHUP) cancels every running task and
-  records each as ``killed``.
+* **Failures.** A timeout or a failing child becomes its row as locally.
+  Whatever Ray raises for a run becomes its row too (``ray_outcome``): a
+  worker that dies, a node that is lost, a cancelled task or one Ray's memory
+  monitor killed is ``killed`` naming the cause; an exception the harness
+  itself raised on the node is ``failed`` with its traceback. A stop (Ctrl-C,
+  SIGTERM, SIGHUP), a row the store refuses or any other error in the driver
+  ends the sweep the same way: every task still running is cancelled and each
+  run in flight gets its row (``killed``, or its own if it had just finished)
+  before the error goes on.
 """
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 
@@ -34,11 +40,54 @@ from backends import UserError
 
 from harness.results.provenance import THREAD_PREFIXES, allowed_cpus, thread_env
 from harness.executing.runner import make_row
-from harness.executing.signals import deferred, raise_pending
+from harness.executing.signals import Interrupted, deferred, raise_pending
 from harness.inputs.validate import memory_floor
+from harness.results.store import RowNotStored
 
 
 WAIT_S = 0.2                # the driver's longest wait before it looks for a stop signal
+FETCH_S = 60.0              # a row ray.wait called ready is on this node already: longer means a hung transfer
+_COLOUR = re.compile(r"\x1b\[[0-9;]*m")      # Ray colours the header of a task's traceback
+
+
+def ray_outcome(err: BaseException) -> tuple[str, str, list[str]]:
+    """What a run's Ray error says about it: status, one-line cause and the traceback lines that go with it.
+
+    The causes are tried before "the task raised": a cancel that reached a
+    running task arrives as a ``RayTaskError`` that is also a
+    ``TaskCancelledError``, and is no failure of the run.
+    """
+    from ray import exceptions as rx
+    if isinstance(err, rx.OutOfMemoryError):
+        return "killed", "Ray's memory monitor killed the worker (out of memory)", []
+    if isinstance(err, rx.TaskCancelledError):
+        return "killed", "the Ray task was cancelled", []
+    if isinstance(err, rx.NodeDiedError):
+        return "killed", "its Ray node was lost (NodeDiedError)", []
+    if isinstance(err, rx.WorkerCrashedError):
+        return "killed", "its Ray worker died (WorkerCrashedError)", []
+    if isinstance(err, rx.ObjectLostError):
+        return "killed", f"its row was lost with its Ray worker or node ({type(err).__name__})", []
+    if isinstance(err, rx.GetTimeoutError):
+        return "killed", f"its row did not reach the driver within {FETCH_S:g} s (GetTimeoutError)", []
+    lines = _COLOUR.sub("", str(err)).strip().splitlines() or [type(err).__name__]
+    if isinstance(err, rx.RayTaskError):       # the harness itself raised on the node: a bug, with its traceback
+        return "failed", f"the run failed on its Ray node: {lines[-1]}", lines
+    # Ray itself could not run it or hand its row back (a system error, a full object store, ...): the run
+    # was stopped from outside, as a lost worker is; Ray's first line says what happened
+    return "killed", f"Ray could not run it ({type(err).__name__}: {lines[0]})", []
+
+
+def _stop_reason(stop: BaseException) -> str:
+    """Why the driver ended with runs in flight, for their rows."""
+    if isinstance(stop, Interrupted):
+        return stop.describe()
+    if isinstance(stop, KeyboardInterrupt):
+        return "interrupted by the user (Ctrl-C)"
+    if isinstance(stop, RowNotStored):
+        return "the sweep stopped: a row could not be stored"
+    first = (str(stop).strip().splitlines() or [""])[0]
+    return f"the sweep stopped on an error in its driver ({type(stop).__name__}{': ' + first if first else ''})"
 
 
 def _run_on_node(cfg_dict: dict, driver_thread_env: dict) -> dict:
@@ -137,7 +186,11 @@ class RayCluster:
                         if claim is None:
                             continue
                         progress.starting(cfg)
-                        ref = self.remote.options(**self._options(cfg, node_id)).remote(cfg.as_dict(), user_env)
+                        try:
+                            ref = self.remote.options(**self._options(cfg, node_id)).remote(cfg.as_dict(), user_env)
+                        except BaseException:
+                            claim.release()       # never submitted: nothing runs, the next sweep runs it
+                            raise
                         running[ref] = (cfg, claim, node_id, time.perf_counter())
                         busy[node_id] += 1
                     if not running:
@@ -149,51 +202,61 @@ class RayCluster:
                     for ref in ready:
                         cfg, claim, node_id, submitted = running.pop(ref)
                         busy[node_id] -= 1
-                        waited = time.perf_counter() - submitted
-                        row = self._row(ref, cfg, node_id, submitted)
-                        row["executor_overhead_s"] = max(0.0, waited - (row.get("run_wall_s") or 0.0))
-                        try:
-                            store.append(row)
-                        finally:
-                            claim.release()
-                        progress.finished(cfg, row, waited)
-            except KeyboardInterrupt as stop:
-                self._cancel(running, store, stop)
+                        self._store(self._row(ref, cfg, node_id, submitted), cfg, claim, submitted,
+                                    store, progress)
+            except BaseException as stop:  # a stop, a refused row, a Ray or driver error: rows for what runs
+                self._cancel(running, store, progress, stop)
                 raise
 
-    def _row(self, ref, cfg, node_id: str, submitted: float) -> dict:
-        ray = self.ray
+    def _store(self, row: dict, cfg, claim, submitted: float, store, progress) -> None:
+        waited = time.perf_counter() - submitted
+        row["executor_overhead_s"] = max(0.0, waited - (row.get("run_wall_s") or 0.0))
         try:
-            row = ray.get(ref)
-        except ray.exceptions.RayTaskError as err:          # the harness itself failed on the node: a bug
-            cause = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
-            row = make_row(cfg, "failed", f"the run failed on its Ray node: {cause}", [], {}, None, submitted)
-            row["machine"] = {"hostname": self.nodes[node_id].get("NodeManagerHostname")}
-        except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError,
-                ray.exceptions.ObjectLostError, ray.exceptions.RaySystemError) as err:
-            what = "its Ray node was lost" if isinstance(err, ray.exceptions.NodeDiedError) else \
-                "its Ray worker died"
-            row = make_row(cfg, "killed", f"{what} ({type(err).__name__})", [], {}, None, submitted)
-            row["machine"] = {"hostname": self.nodes[node_id].get("NodeManagerHostname")}
+            store.append(row)
+        finally:
+            claim.release()
+        progress.finished(cfg, row, waited)
+
+    def _row(self, ref, cfg, node_id: str, submitted: float) -> dict:
+        """The run's row from its finished task; whatever Ray raises instead becomes the row."""
+        try:
+            row = self.ray.get(ref, timeout=FETCH_S)
+        except Exception as err:          # every error here is this run's outcome, never the sweep's end
+            status, error, lines = ray_outcome(err)
+            row = self._lost(cfg, node_id, submitted, status, error, lines)
         row["executor"] = "ray"
         row["ray_node_id"] = node_id
         return row
 
-    def _cancel(self, running: dict, store, stop) -> None:
-        """A stop: every running task cancelled (its child dies with its worker) and recorded as killed."""
-        why = stop.describe() if hasattr(stop, "describe") else "interrupted by the user (Ctrl-C)"
+    def _lost(self, cfg, node_id: str, submitted: float, status: str, error: str, lines=()) -> dict:
+        """A row built here for a run whose node gave none back; the machine is the node's host as Ray names it."""
+        row = make_row(cfg, status, error, list(lines), {}, None, submitted)
+        row.update(executor="ray", ray_node_id=node_id)
+        row["machine"] = {"hostname": self.nodes[node_id].get("NodeManagerHostname")}
+        return row
+
+    def _cancel(self, running: dict, store, progress, stop) -> None:
+        """The sweep ends with runs in flight: each one still running is cancelled (its child dies with its
+        worker) and stored as killed; one that finished meanwhile is stored with its own row."""
+        ray = self.ray
+        why = _stop_reason(stop)
+        try:
+            finished = set(ray.wait(list(running), num_returns=len(running), timeout=0)[0]) if running else set()
+        except Exception:                 # Ray itself is failing: no row can be fetched, every run is killed
+            finished = set()
+        for ref in running:
+            if ref not in finished:
+                try:
+                    ray.cancel(ref, force=True)
+                except Exception:         # gone already: nothing left to stop
+                    pass
         for ref, (cfg, claim, node_id, submitted) in running.items():
+            row = self._row(ref, cfg, node_id, submitted) if ref in finished else \
+                self._lost(cfg, node_id, submitted, "killed", f"{why}; the Ray task was cancelled")
             try:
-                self.ray.cancel(ref, force=True)
-            except Exception:             # already finished or gone: nothing left to stop
-                pass
-            row = make_row(cfg, "killed", f"{why}; the Ray task was cancelled", [], {}, None, submitted)
-            row.update(executor="ray", ray_node_id=node_id)
-            row["machine"] = {"hostname": self.nodes[node_id].get("NodeManagerHostname")}
-            try:
-                store.append(row)
-            finally:
-                claim.release()
+                self._store(row, cfg, claim, submitted, store, progress)
+            except RowNotStored as err:   # the store refuses: say so and go on, every run gets its try
+                print(f"error: {err}", file=self.out, flush=True)
         running.clear()
 
     def close(self) -> None:
