@@ -31,7 +31,7 @@ from harness.results import provenance
 from harness.executing.concurrency import Active
 from harness.inputs.config import RunConfig
 from harness.results.provenance import BUDGET_VARS
-from harness.results.quality import quality_line
+from harness.results.quality import diverged, quality_line
 from harness.executing.signals import Interrupted, deferred, stop_signals, stoppable
 from harness.measuring.child import PARENT_PID_ENV
 from harness.results.store import SCHEMA_VERSION, RowNotStored, Store, clean
@@ -271,10 +271,12 @@ def summary(row: dict) -> str:
         f"  training: peak memory {_mib(row.get('train_peak_rss_mib'))}, {num['train_effective_cores']:.2f} cores busy, "
         f"peak {row.get('train_peak_threads')} threads, {row.get('train_peak_children')} child processes",
         f"  whole run: peak memory {_mib(row.get('run_peak_rss_mib'))}, peak {row.get('run_peak_threads')} threads",
-        f"  {quality_line(row)}, final loss {num['final_loss']:.4f} (mean over the last epoch)"
+        f"  {quality_line(row)}" + ("" if diverged(row) else f", final loss {num['final_loss']:.4f} (mean over the last epoch)")
         + (f" ({row['function_evals']} function evaluations, median {row['steady_function_eval_s'] * 1e3:.1f} ms)"
            if row.get("function_evals_per_step") else ""),
-    ] + ([f"  not finite, stored as null: {', '.join(row['nonfinite'])}"] if row.get("nonfinite") else []))
+    ] + ([f"  not finite, stored as null: {', '.join(row['nonfinite'][:12])}"
+           + (f" and {len(row['nonfinite']) - 12} more" if len(row["nonfinite"]) > 12 else "")]
+          if row.get("nonfinite") else []))
 
 
 class _Shown(dict):

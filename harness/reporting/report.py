@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 from backends import BACKENDS, UserError
 from harness.results.stats import format_spread
+from harness.results.quality import diverged
 from harness.results.store import read_frame
 from harness.reporting.claims import _scaling, _timed_out_from, advise, crossovers, flips, growth
 from harness.reporting.groups import configurations, keyed, latest, summarise
@@ -125,7 +126,21 @@ def load(results_dir) -> pd.DataFrame:
     if df.empty:
         raise UserError(f"no results in {Path(results_dir) / 'runs.jsonl'}; run 'python -m harness run' "
                         f"or 'python -m harness sweep' first")
-    return keyed(df)
+    return keyed(_diverged_as_status(df))
+
+
+def _diverged_as_status(df: pd.DataFrame) -> pd.DataFrame:
+    """Ok rows whose loss went non-finite read as status "diverged" (their error names the figures), so no
+    claim, plot or advice uses a run that did not learn; the store keeps them as written."""
+    if "nonfinite" not in df:
+        return df
+    bad = df["nonfinite"].map(lambda v: diverged({"nonfinite": v}) if isinstance(v, list) else [])
+    hit = (df["status"] == "ok") & bad.map(bool)
+    if hit.any():
+        df = df.copy()
+        df.loc[hit, "status"] = "diverged"
+        df.loc[hit, "error"] = ["diverged: " + ", ".join(b) + " not finite" for b in bad[hit]]
+    return df
 
 
 def build_report(results_dir="results", reference: str = "torch", benchmark_files=()) -> Report:
