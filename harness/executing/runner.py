@@ -34,7 +34,8 @@ from harness.results.provenance import BUDGET_VARS
 from harness.results.quality import diverged, quality_line
 from harness.executing.signals import Interrupted, deferred, stop_signals, stoppable
 from harness.measuring.child import PARENT_PID_ENV
-from harness.results.store import SCHEMA_VERSION, RowNotStored, Store, clean
+from harness.results.rows import clean, fit
+from harness.results.store import SCHEMA_VERSION, RowNotStored, Store
 
 ROOT = Path(__file__).resolve().parents[2]
 TAIL_LINES = 30
@@ -228,7 +229,7 @@ def make_row(cfg, status, error, tail, figures, returncode, started) -> dict:
     row["error"] = None if status == "ok" else (error or "") + ("\n" + "\n".join(tail) if tail else "")
     row.update({k: v for k, v in provenance.collect(child_env(cfg.threads, cfg.env)).items()
                 if k not in figures})      # what the child saw (its thread_env) wins
-    return clean(row)          # what is stored and what is shown are the same row
+    return fit(clean(row))          # what is stored and what is shown are the same row
 
 
 def _mib(value) -> str:

@@ -30,6 +30,7 @@ class Field:
     required: str = ""                 # "every" row, "ok" rows, or "" (may be absent)
     label: str = ""                    # the report's text for a value, "{}" standing for it
     items: tuple[str, ...] = (INT, NUM, NULL)   # what a list's items may be
+    bulky: bool = False                # per-step or per-point lists: dropped first from a row too large to read
 
 
 _CONFIG, _TIME, _WORK, _MEMORY, _CORES, _QUALITY, _CLOSURE, _PROVENANCE, _STATUS = (
@@ -69,7 +70,7 @@ FIELDS: tuple[Field, ...] = (
     Field("steady_step_stats_s", (OBJECT, NULL), _TIME, "n, median, q1, q3, min, max of those steps", "s",
           "training"),
     Field("steps", _I, _TIME, "training steps taken", span="training"),
-    Field("epoch_s", (LIST, NULL), _TIME, "per epoch", "s", "training"),
+    Field("epoch_s", (LIST, NULL), _TIME, "per epoch", "s", "training", bulky=True),
     Field("quantum_forward_s", (NUM,), _TIME, "inside the quantum layer's forward calls", "s", "training",
           required="ok"),
     Field("quantum_backward_s", (NUM,), _TIME, "inside its backward calls, see gradient_computed_in", "s",
@@ -103,21 +104,21 @@ FIELDS: tuple[Field, ...] = (
     Field("train_accuracy", _N, _QUALITY, "empty on scaling and on regression tasks", span="evaluation"),
     Field("test_accuracy", _N, _QUALITY, "empty on regression tasks", span="evaluation"),
     Field("final_loss", _N, _QUALITY, "mean over the last epoch", span="training"),
-    Field("loss_per_epoch", (LIST, NULL), _QUALITY, span="training"),
+    Field("loss_per_epoch", (LIST, NULL), _QUALITY, span="training", bulky=True),
     Field("train_mse", _N, _QUALITY, "regression tasks", span="evaluation"),
     Field("test_mse", _N, _QUALITY, "regression tasks", span="evaluation"),
-    Field("fit_curve", (OBJECT, NULL), _QUALITY, "regression: 50 points across [-pi, pi]", span="evaluation"),
-    Field("test_points", (OBJECT, NULL), _QUALITY, "tutorial tasks: inputs, targets, predictions",
-          span="evaluation"),
+    Field("fit_curve", (OBJECT, NULL), _QUALITY, "regression: 50 points across [-pi, pi]", span="evaluation", bulky=True),
+    Field("test_points", (OBJECT, NULL), _QUALITY, "tutorial tasks: inputs, targets, predictions of the first 200 test points",
+          span="evaluation", bulky=True),
     Field("n_train", _I, _QUALITY, "training samples used"),
     Field("n_test", _I, _QUALITY, "test samples used"),
     # --- closure optimisers ---
     Field("function_evals", _I, _CLOSURE, "forward + backward evaluations in all, one per step for other optimisers",
           span="training"),
-    Field("function_evals_per_step", (LIST, NULL), _CLOSURE, span="training"),
+    Field("function_evals_per_step", (LIST, NULL), _CLOSURE, span="training", bulky=True),
     Field("first_function_eval_s", _N, _CLOSURE, "", "s", "training"),
     Field("steady_function_eval_s", _N, _CLOSURE, "median evaluation after the first", "s", "training"),
-    Field("function_eval_losses", (LIST, NULL), _CLOSURE, span="training"),
+    Field("function_eval_losses", (LIST, NULL), _CLOSURE, span="training", bulky=True),
     # --- provenance ---
     Field("versions", (OBJECT, NULL), _PROVENANCE, "python and the frameworks"),
     Field("machine", (OBJECT, NULL), _PROVENANCE, "CPU model, core count, CPUs allowed, host"),
@@ -134,6 +135,7 @@ FIELDS: tuple[Field, ...] = (
     Field("error", (TEXT, NULL), _STATUS, "first line the cause, then the tail of the child's output"),
     Field("nonfinite", (LIST, NULL), _STATUS, "fields whose NaN or Infinity was stored as null", items=(TEXT,)),
     Field("upgraded_from_schema", _I, _STATUS, "set on reading an older row"),
+    Field("trimmed", (LIST, NULL), _STATUS, "bulky lists left out so the row stays readable", items=(TEXT,)),
 )
 
 BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
@@ -144,6 +146,7 @@ EVERY_ROW: dict[str, tuple[str, ...]] = {f.name: f.kinds for f in FIELDS if f.re
 OK_ROW: dict[str, tuple[str, ...]] = {f.name: f.kinds for f in FIELDS if f.required == "ok"}
 TYPED: dict[str, tuple[str, ...]] = {f.name: f.kinds for f in FIELDS}
 ITEMS: dict[str, tuple[str, ...]] = {f.name: f.items for f in FIELDS if LIST in f.kinds}
+BULKY: tuple[str, ...] = tuple(f.name for f in FIELDS if f.bulky)
 
 
 def unknown(row: dict) -> list[str]:

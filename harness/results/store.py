@@ -46,6 +46,7 @@ from pathlib import Path
 from backends import UserError
 
 from harness.results.fields import EVERY_ROW, INT, ITEMS, LIST, NULL, NUM, OBJECT, OK_ROW, TEXT, TYPED
+from harness.results.rows import MAX_LINE_BYTES, clean, encode, fit  # noqa: F401 - clean: part of its API
 
 SCHEMA_VERSION = 2
 _RENAMED_IN_2 = {"peak_rss_mb": "run_peak_rss_mib", "effective_cores": "train_effective_cores",
@@ -65,7 +66,6 @@ def upgrade_row(row: dict) -> dict:
 STORE_FILE = "runs.jsonl"
 STATUSES = ("ok", "failed", "timeout", "killed")
 MIN_FREE_BYTES = 256 * 1024      # a row is a few kB; less than this free and the run would be lost at the end
-MAX_LINE_BYTES = 16 * 2 ** 20    # far above any row (loss curves included); longer lines are not read into memory
 HUGE = 1e15                      # no measured figure comes near this; a value above it is a broken row
 
 
@@ -83,32 +83,6 @@ class RowNotStored(StoreError):
 
 def store_path(results_dir) -> Path:
     return Path(results_dir) / STORE_FILE
-
-
-def clean(row: dict) -> dict:
-    """The row with every non-finite float as None and those fields listed in ``nonfinite``."""
-    bad: list[str] = []
-
-    def walk(value, name):
-        if isinstance(value, float) and not math.isfinite(value):
-            bad.append(name)
-            return None
-        if isinstance(value, dict):
-            return {k: walk(v, f"{name}.{k}" if name else str(k)) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            # one name per list, not per item: a diverged test set of 10^5 points must not make a huge row
-            return [walk(v, f"{name}[]") for v in value]
-        return value
-
-    out = walk(row, "")
-    if bad:
-        out["nonfinite"] = sorted(set(out.get("nonfinite") or []) | set(bad))
-    return out
-
-
-def encode(row: dict) -> bytes:
-    # allow_nan=False: after clean() a non-finite number here is a bug, not a row to store
-    return (json.dumps(clean(row), allow_nan=False, default=str) + "\n").encode()
 
 
 def _reason(err: BaseException) -> str:
@@ -182,7 +156,7 @@ class Store:
 
     def append(self, row: dict) -> None:
         """Store ``row`` whole, or raise ``RowNotStored`` after saving it elsewhere."""
-        line = encode(row)
+        line = encode(fit(row))
         try:
             self._reopen_if_replaced()
             _append_whole(self.fd, line)

@@ -20,9 +20,14 @@ def optimizer(params, lr):
     return torch.optim.LBFGS(params, lr=lr)
 
 
+MAX_POINTS = 200      # plotted points per run: the tutorial's 20, and room; a row stays a few kB
+
+
 def points(X, target, prediction) -> dict:
-    """Short lists for the row: inputs, targets and the model's predictions."""
-    return {"x": X.tolist(), "target": target.tolist(), "prediction": prediction.tolist()}
+    """Short lists for the row: inputs, targets and the model's predictions of the first ``MAX_POINTS``."""
+    n = min(len(X), MAX_POINTS)
+    return {"x": X[:n].tolist(), "target": target[:n].tolist(), "prediction": prediction[:n].tolist(),
+            "shown": n, "of": len(X)}
 
 
 def classifier_figures(predict, model, train, test) -> dict:
