@@ -33,7 +33,8 @@ LONG = ["--epochs", "400", "--train-size", "40", "--test-size", "10", "--threads
 
 
 def _env():
-    return dict(os.environ, PYTHONPATH=str(ROOT))
+    # the project first; the user's own PYTHONPATH (a test's held children, tests/held.py) after it
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
 
 
 def _start(*args, preexec=None):
@@ -217,16 +218,24 @@ def test_a_full_disk_at_the_end_saves_the_row_elsewhere_and_says_so(store):
     _report_reads(results)
 
 
-def test_a_full_disk_mid_sweep_stops_it_cleanly(store):
+def test_a_full_disk_mid_sweep_stops_it_cleanly(store, held, tmp_path):
     results, before = store
-    proc = _start("sweep", "--backends", "classical", "--tasks", "moons", "--seeds", "0,1,2", *TINY,
-                  "--results", str(results), preexec=_file_limit(len(before) + 2400))   # room for one row
+    # held children (tests/held.py) time out: each run is quick, and its row is as sure to come as an ok one's
+    from harness.executing.runner import run_config
+    from harness.inputs.config import RunConfig
+    sample = run_config(RunConfig(task="moons", backend="classical", seed=0, epochs=1, train_size=20, test_size=10,
+                                  threads=1, timeout_s=0.3), tmp_path / "sample", echo=None)
+    assert sample["status"] == "timeout"
+    row_bytes = len(store_path(tmp_path / "sample").read_bytes())
+    proc = _start("sweep", "--backends", "classical", "--tasks", "moons", "--seeds", "0,1,2", *TINY, "--timeout", "0.3",
+                  "--results", str(results), preexec=_file_limit(len(before) + row_bytes * 3 // 2))   # room for one row
     status, _, err = _finish(proc)
     assert status == 3, err
-    assert "sweep stopped after 1 of 3 (a row could not be stored): 1 ok" in err
+    assert "sweep stopped after 1 of 3 (a row could not be stored): 1 timeout" in err
     fallback = Path(err.split("it was saved to ")[1].split(";")[0])
-    assert [r["seed"] for r in _added(results, before)] == [0]
+    assert [(r["seed"], r["status"]) for r in _added(results, before)] == [(0, "timeout")]
     assert json.loads(fallback.read_text())["seed"] == 1
+    assert len(held.pids()) == 3            # the sample's child and the sweep's two: seed 2 never started
     fallback.unlink()
     _report_reads(results)
 
@@ -356,20 +365,26 @@ def test_a_memory_limit_that_fails_the_child_shows_its_own_cause_everywhere(stor
 
 # --- two writers ------------------------------------------------------------------
 
-def test_two_sweeps_on_one_store_run_each_configuration_once(store):
+def test_two_sweeps_on_one_store_run_each_configuration_once(store, held):
     results, before = store
-    args = ["sweep", "--backends", "classical", "--tasks", "moons", "--seeds", "0,1,2", *TINY,
+    args = ["sweep", "--backends", "classical", "--tasks", "moons", "--seeds", "0,1", *TINY,
             "--results", str(results)]
+    # every child is held at its start (tests/held.py) and ended by this test, so each sweep's turn is fixed
     first = _start(*args)
-    _child_of(first.pid)                 # the first sweep is timing when the second starts
+    (seed0,) = held.wait_for(1)          # the first sweep has claimed seed 0
     second = _start(*args)
-    (s1, _, e1), (s2, _, e2) = _finish(first), _finish(second)
-    assert s1 == 0 and s2 == 0, e1 + e2
+    (seed1,) = set(held.wait_for(2)) - {seed0}     # the second has passed seed 0 by and claimed seed 1
+    os.kill(seed0, signal.SIGKILL)       # the first's run ends (a killed row); seed 1 is still claimed
+    s1, _, e1 = _finish(first)
+    os.kill(seed1, signal.SIGKILL)
+    s2, _, e2 = _finish(second)
+    assert s1 == 1 and s2 == 1, e1 + e2  # each sweep had a killed run
     added = _added(results, before)
-    assert sorted(r["seed"] for r in added) == [0, 1, 2] and all(r["status"] == "ok" for r in added)
-    both = e1 + e2
-    assert "another sweep on this store is running it" in both or "by another sweep meanwhile" in both
+    assert [(r["seed"], r["status"]) for r in added] == [(0, "killed"), (1, "killed")]
+    assert "moons classical seed 0: skipped: another sweep on this store is running it" in e2
+    assert "moons classical seed 1: skipped: another sweep on this store is running it" in e1
     assert "warning: another harness process is timing on this machine (pid " in e2
+    assert len(held.pids()) == 2         # no configuration started twice
     _report_reads(results)
 
 
