@@ -4,7 +4,9 @@ After each fault the store is checked byte for byte (what was there stays,
 at most one whole row is added) and the report reads it. Runs are tiny
 (``classical`` or ``torch`` on moons, one short epoch) so the suite stays quick;
 most faults strike while the child is still starting, which is enough to
-exercise the same paths as a fault in the middle of training.
+exercise the same paths as a fault in the middle of training. Where the order
+of events matters, children are held at their start (``held`` fixture,
+tests/held.py) and the test ends or releases them, instead of racing them.
 """
 from __future__ import annotations
 
@@ -84,6 +86,19 @@ def _wait_gone(pid: int, timeout=20) -> bool:
     return False
 
 
+def _wait_mapped(pid: int, library: str, timeout=60) -> None:
+    """Wait until ``library`` is mapped into process ``pid`` (it has got that far in its imports)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if library in open(f"/proc/{pid}/maps").read():
+                return
+        except OSError:
+            raise AssertionError(f"process {pid} ended before loading {library}") from None
+        time.sleep(0.02)
+    raise AssertionError(f"process {pid} did not load {library} within {timeout} s")
+
+
 def _run_dirs(pid: int) -> list[str]:
     return glob.glob(os.path.join(tempfile.gettempdir(), f"{RUN_DIR_PREFIX}{pid}-*"))
 
@@ -153,7 +168,7 @@ def test_sigkill_to_the_parent_ends_the_child_by_itself(store):
     results, before = store
     proc = _start("run", "--backend", "torch", *LONG, "--results", str(results))
     child = _child_of(proc.pid)
-    time.sleep(0.5)                       # past the child's first lines, where it ties itself to us
+    _wait_mapped(child, "libtorch")       # torch loads after the child's first lines, where it ties itself to us
     proc.kill()
     proc.communicate(timeout=30)
     assert _wait_gone(child, 15), "the child went on training as an orphan"
@@ -178,18 +193,23 @@ def test_a_signal_to_the_child_is_a_killed_row_naming_it(store, sig):
     _report_reads(results)
 
 
-def test_sigterm_stops_a_sweep_with_every_finished_run_stored(store):
+def test_sigterm_stops_a_sweep_with_every_finished_run_stored(store, held):
     results, before = store
+    # every child is held (tests/held.py): seed 0's run ends when this test kills its child, so seed 1's
+    # is surely running, and running still, when the sweep gets the signal
     proc = _start("sweep", "--backends", "classical", "--tasks", "moons", "--seeds", "0,1", *TINY,
                   "--results", str(results))
-    first = _child_of(proc.pid)
-    assert _wait_gone(first, 120)
-    second = _child_of(proc.pid)          # the second run has started
+    (first,) = held.wait_for(1)
+    os.kill(first, signal.SIGKILL)
+    (second,) = set(held.wait_for(2)) - {first}
     proc.terminate()
     status, _, err = _finish(proc)
     assert status == 128 + signal.SIGTERM and _wait_gone(second, 10)
-    assert "sweep stopped after 1 of 2 (interrupted by SIGTERM (asked to stop)): 1 ok" in err
-    assert [(r["status"], r["seed"]) for r in _added(results, before)] == [("ok", 0), ("killed", 1)]
+    assert "sweep stopped after 1 of 2 (interrupted by SIGTERM (asked to stop)): 1 killed" in err
+    added = _added(results, before)
+    assert [(r["seed"], r["status"], r["error"].splitlines()[0]) for r in added] == [
+        (0, "killed", "killed by SIGKILL (often the out-of-memory killer)"),
+        (1, "killed", "interrupted by SIGTERM (asked to stop)")]
     _report_reads(results)
 
 
@@ -200,19 +220,20 @@ def _file_limit(nbytes):
     return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, nbytes))
 
 
-def test_a_full_disk_at_the_end_saves_the_row_elsewhere_and_says_so(store):
+def test_a_full_disk_at_the_end_saves_the_row_elsewhere_and_says_so(store, held):
     results, before = store
-    proc = _start("run", "--backend", "classical", *TINY, "--results", str(results), "--json",
+    # the child is held (tests/held.py) and times out: storing its row is the same step as storing an ok one's
+    proc = _start("run", "--backend", "classical", *TINY, "--timeout", "0.3", "--results", str(results), "--json",
                   preexec=_file_limit(len(before) + 300))
     status, out, err = _finish(proc)
     assert status == 3, err
     last = err.strip().splitlines()[-1]
-    assert last.startswith(f"error: the run finished (ok) but the store '{store_path(results)}' could not take "
+    assert last.startswith(f"error: the run finished (timeout) but the store '{store_path(results)}' could not take "
                            f"its row (File too large); it was saved to ")
     fallback = Path(last.split("it was saved to ")[1].split(";")[0])
     assert store_path(results).read_bytes() == before        # the short write was undone
     saved = [json.loads(line) for line in fallback.read_text().splitlines()]
-    assert len(saved) == 1 and saved[0]["status"] == "ok" and row_problem(saved[0]) is None
+    assert len(saved) == 1 and saved[0]["status"] == "timeout" and row_problem(saved[0]) is None
     assert json.loads(out) == saved[0]                       # --json still hands the row over
     fallback.unlink()
     _report_reads(results)
