@@ -1,7 +1,10 @@
 """Runs: real child processes, the append-only store, determinism, nothing lost."""
 import json
 import math
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from harness.results.store import read_frame, read_rows, store_path
 from harness.measuring.train import train
 from held import alive
 
+ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).parent / "golden" / "runs.jsonl"
 
 FIELDS = ["task", "backend", "circuit", "seed", "shots", "threads", "epochs", "batch_size", "lr",
@@ -24,9 +28,22 @@ FIELDS = ["task", "backend", "circuit", "seed", "shots", "threads", "epochs", "b
           "machine", "thread_env", "git_commit", "timestamp", "status", "schema_version"]
 
 
-def test_run_in_a_child_records_a_full_row_and_prints_json(run_cli, tmp_path):
-    result = run_cli("run", "--backend", "torch", "--epochs", "2", "--train-size", "20", "--test-size", "5",
-                     "--results", str(tmp_path), "--json", "--threads", "1")
+SMALL = dict(task="moons", backend="torch", epochs=2, train_size=20, test_size=5, threads=1)
+
+
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory):
+    """One real ``python -m harness run --json`` of SMALL (seed 0), made once: (process, results folder)."""
+    results = tmp_path_factory.mktemp("cli-run")
+    result = subprocess.run([sys.executable, "-m", "harness", "run", "--backend", "torch", "--epochs", "2",
+                             "--train-size", "20", "--test-size", "5", "--results", str(results), "--json",
+                             "--threads", "1"], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return result, results
+
+
+def test_run_in_a_child_records_a_full_row_and_prints_json(cli_run):
+    result, results = cli_run
     assert result.returncode == 0, result.stderr
     row = json.loads(result.stdout)
     assert [f for f in FIELDS if f not in row] == []
@@ -44,20 +61,21 @@ def test_run_in_a_child_records_a_full_row_and_prints_json(run_cli, tmp_path):
     assert row["thread_env"]["OMP_NUM_THREADS"] == "1" and row["torch_threads"] == 1
     assert row["versions"]["torch"].startswith("2.")
     assert "epoch 2/2" in result.stderr and "accuracy train" in result.stderr
-    stored = read_rows(tmp_path).rows
+    stored = read_rows(results).rows
     assert stored == [row]
-    frame = read_frame(tmp_path)
+    frame = read_frame(results)
     assert frame.loc[0, "versions.torch"] == row["versions"]["torch"]
 
 
-def test_same_seed_gives_the_same_loss_curve_in_fresh_processes(tmp_path):
-    small = dict(task="moons", backend="torch", epochs=2, train_size=20, test_size=5, threads=1)
-    a, b = (run_config(RunConfig(**small, seed=3), tmp_path, echo=None) for _ in range(2))
-    assert a["status"] == b["status"] == "ok"
-    assert a["loss_per_epoch"] == b["loss_per_epoch"]
+def test_same_seed_gives_the_same_loss_curve_in_fresh_processes(cli_run, tmp_path):
+    # a second fresh process, from the library this time, of the command line's configuration
+    first = json.loads(cli_run[0].stdout)
+    again = run_config(RunConfig(**SMALL, seed=0), tmp_path, echo=None)
+    assert first["status"] == again["status"] == "ok" and first["seed"] == 0
+    assert again["loss_per_epoch"] == first["loss_per_epoch"]
     # the curve does depend on the seed (else the equality above says nothing); this process serves for that
-    other = train(RunConfig(**small, seed=4).resolve(), 0.0, progress=lambda msg: None)
-    assert all(not math.isclose(x, y, rel_tol=1e-3) for x, y in zip(a["loss_per_epoch"], other["loss_per_epoch"]))
+    other = train(RunConfig(**SMALL, seed=4).resolve(), 0.0, progress=lambda msg: None)
+    assert all(not math.isclose(x, y, rel_tol=1e-3) for x, y in zip(first["loss_per_epoch"], other["loss_per_epoch"]))
 
 
 EXACT = [n for n in BACKENDS if n != "classical" and not BACKENDS[n].refuses(make_circuit("moons"))]
