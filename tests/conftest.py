@@ -35,7 +35,7 @@ def run_cli(tmp_path):
 
 @pytest.fixture
 def held(tmp_path, monkeypatch):
-    """Every measured child started while this is in use waits at its start until ``held.release()``.
+    """Every measured child started while this is in use waits at its start until it is ended.
 
     It is the user's PYTHONPATH, so children of this process and of a ``python -m harness``
     started with this environment both see it (see ``tests/held.py``).

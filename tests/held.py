@@ -7,9 +7,9 @@ the runner passes that on to the child (after the project root) and Python
 imports ``sitecustomize`` at start-up, before any of the child's own code. Only
 ``harness.measuring.child`` processes wait (the ``python -m harness`` parents
 and any other interpreter that inherits the variable go on), each announcing
-itself with a file named after its pid, until the test creates ``release``
-(or forever, for a run that is to time out). Nothing in the production code
-knows about it.
+itself with a file named after its pid, until it is ended: by the runner's
+timeout, by a signal from the test, or, if forgotten, after ten minutes.
+Nothing in the production code knows about it.
 """
 from __future__ import annotations
 
@@ -32,10 +32,9 @@ def _is_measured_child():
 
 
 if _is_measured_child():
-    _here = os.path.dirname(os.path.abspath(__file__))
-    open(os.path.join(_here, "held-%d" % os.getpid()), "w").close()
-    while not os.path.exists(os.path.join(_here, "release")):
-        time.sleep(0.01)
+    open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "held-%d" % os.getpid()), "w").close()
+    time.sleep(600)       # until the runner's timeout or the test ends it; a forgotten one goes after ten minutes
+    os._exit(99)
 '''
 
 
@@ -48,7 +47,7 @@ class Holder:
         (path / "sitecustomize.py").write_text(SITECUSTOMIZE)
 
     def pids(self) -> list[int]:
-        """The children that have started and been held so far (held or released since), in no order."""
+        """The children that have started and been held so far (ended since or not), in no order."""
         return [int(p.name.split("-", 1)[1]) for p in self.path.glob("held-*")]
 
     def wait_for(self, count: int, timeout: float = 60) -> list[int]:
@@ -60,10 +59,6 @@ class Holder:
                 return pids
             time.sleep(0.02)
         raise AssertionError(f"{count} held children expected within {timeout} s, saw {len(self.pids())}")
-
-    def release(self) -> None:
-        """Let every held child (and every later one) go on into its real run."""
-        (self.path / "release").touch()
 
     def end_leftovers(self) -> None:
         """Kill any held child still alive (a failed test's), by its pid, checking it is still that child."""

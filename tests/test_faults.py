@@ -6,7 +6,7 @@ at most one whole row is added) and the report reads it. Runs are tiny
 most faults strike while the child is still starting, which is enough to
 exercise the same paths as a fault in the middle of training. Where the order
 of events matters, children are held at their start (``held`` fixture,
-tests/held.py) and the test ends or releases them, instead of racing them.
+tests/held.py) and ended by the timeout or by the test, instead of raced.
 """
 from __future__ import annotations
 
