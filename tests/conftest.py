@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from held import Holder
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 
@@ -29,3 +31,16 @@ def run_cli(tmp_path):
         return subprocess.run([PYTHON, "-m", "harness", *args], cwd=ROOT, capture_output=True, text=True,
                               timeout=timeout, env=full_env)
     return run
+
+
+@pytest.fixture
+def held(tmp_path, monkeypatch):
+    """Every measured child started while this is in use waits at its start until it is ended.
+
+    It is the user's PYTHONPATH, so children of this process and of a ``python -m harness``
+    started with this environment both see it (see ``tests/held.py``).
+    """
+    holder = Holder(tmp_path / "held")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(holder.path), os.environ.get("PYTHONPATH")])))
+    yield holder
+    holder.end_leftovers()

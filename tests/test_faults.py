@@ -4,7 +4,9 @@ After each fault the store is checked byte for byte (what was there stays,
 at most one whole row is added) and the report reads it. Runs are tiny
 (``classical`` or ``torch`` on moons, one short epoch) so the suite stays quick;
 most faults strike while the child is still starting, which is enough to
-exercise the same paths as a fault in the middle of training.
+exercise the same paths as a fault in the middle of training. Where the order
+of events matters, children are held at their start (``held`` fixture,
+tests/held.py) and ended by the timeout or by the test, instead of raced.
 """
 from __future__ import annotations
 
@@ -33,7 +35,8 @@ LONG = ["--epochs", "400", "--train-size", "40", "--test-size", "10", "--threads
 
 
 def _env():
-    return dict(os.environ, PYTHONPATH=str(ROOT))
+    # the project first; the user's own PYTHONPATH (a test's held children, tests/held.py) after it
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
 
 
 def _start(*args, preexec=None):
@@ -81,6 +84,19 @@ def _wait_gone(pid: int, timeout=20) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def _wait_mapped(pid: int, library: str, timeout=60) -> None:
+    """Wait until ``library`` is mapped into process ``pid`` (it has got that far in its imports)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if library in open(f"/proc/{pid}/maps").read():
+                return
+        except OSError:
+            raise AssertionError(f"process {pid} ended before loading {library}") from None
+        time.sleep(0.02)
+    raise AssertionError(f"process {pid} did not load {library} within {timeout} s")
 
 
 def _run_dirs(pid: int) -> list[str]:
@@ -152,7 +168,7 @@ def test_sigkill_to_the_parent_ends_the_child_by_itself(store):
     results, before = store
     proc = _start("run", "--backend", "torch", *LONG, "--results", str(results))
     child = _child_of(proc.pid)
-    time.sleep(0.5)                       # past the child's first lines, where it ties itself to us
+    _wait_mapped(child, "libtorch")       # torch loads after the child's first lines, where it ties itself to us
     proc.kill()
     proc.communicate(timeout=30)
     assert _wait_gone(child, 15), "the child went on training as an orphan"
@@ -177,18 +193,23 @@ def test_a_signal_to_the_child_is_a_killed_row_naming_it(store, sig):
     _report_reads(results)
 
 
-def test_sigterm_stops_a_sweep_with_every_finished_run_stored(store):
+def test_sigterm_stops_a_sweep_with_every_finished_run_stored(store, held):
     results, before = store
+    # every child is held (tests/held.py): seed 0's run ends when this test kills its child, so seed 1's
+    # is surely running, and running still, when the sweep gets the signal
     proc = _start("sweep", "--backends", "classical", "--tasks", "moons", "--seeds", "0,1", *TINY,
                   "--results", str(results))
-    first = _child_of(proc.pid)
-    assert _wait_gone(first, 120)
-    second = _child_of(proc.pid)          # the second run has started
+    (first,) = held.wait_for(1)
+    os.kill(first, signal.SIGKILL)
+    (second,) = set(held.wait_for(2)) - {first}
     proc.terminate()
     status, _, err = _finish(proc)
     assert status == 128 + signal.SIGTERM and _wait_gone(second, 10)
-    assert "sweep stopped after 1 of 2 (interrupted by SIGTERM (asked to stop)): 1 ok" in err
-    assert [(r["status"], r["seed"]) for r in _added(results, before)] == [("ok", 0), ("killed", 1)]
+    assert "sweep stopped after 1 of 2 (interrupted by SIGTERM (asked to stop)): 1 killed" in err
+    added = _added(results, before)
+    assert [(r["seed"], r["status"], r["error"].splitlines()[0]) for r in added] == [
+        (0, "killed", "killed by SIGKILL (often the out-of-memory killer)"),
+        (1, "killed", "interrupted by SIGTERM (asked to stop)")]
     _report_reads(results)
 
 
@@ -199,34 +220,43 @@ def _file_limit(nbytes):
     return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, nbytes))
 
 
-def test_a_full_disk_at_the_end_saves_the_row_elsewhere_and_says_so(store):
+def test_a_full_disk_at_the_end_saves_the_row_elsewhere_and_says_so(store, held):
     results, before = store
-    proc = _start("run", "--backend", "classical", *TINY, "--results", str(results), "--json",
+    # the child is held (tests/held.py) and times out: storing its row is the same step as storing an ok one's
+    proc = _start("run", "--backend", "classical", *TINY, "--timeout", "0.3", "--results", str(results), "--json",
                   preexec=_file_limit(len(before) + 300))
     status, out, err = _finish(proc)
     assert status == 3, err
     last = err.strip().splitlines()[-1]
-    assert last.startswith(f"error: the run finished (ok) but the store '{store_path(results)}' could not take "
+    assert last.startswith(f"error: the run finished (timeout) but the store '{store_path(results)}' could not take "
                            f"its row (File too large); it was saved to ")
     fallback = Path(last.split("it was saved to ")[1].split(";")[0])
     assert store_path(results).read_bytes() == before        # the short write was undone
     saved = [json.loads(line) for line in fallback.read_text().splitlines()]
-    assert len(saved) == 1 and saved[0]["status"] == "ok" and row_problem(saved[0]) is None
+    assert len(saved) == 1 and saved[0]["status"] == "timeout" and row_problem(saved[0]) is None
     assert json.loads(out) == saved[0]                       # --json still hands the row over
     fallback.unlink()
     _report_reads(results)
 
 
-def test_a_full_disk_mid_sweep_stops_it_cleanly(store):
+def test_a_full_disk_mid_sweep_stops_it_cleanly(store, held, tmp_path):
     results, before = store
-    proc = _start("sweep", "--backends", "classical", "--tasks", "moons", "--seeds", "0,1,2", *TINY,
-                  "--results", str(results), preexec=_file_limit(len(before) + 2400))   # room for one row
+    # held children (tests/held.py) time out: each run is quick, and its row is as sure to come as an ok one's
+    from harness.executing.runner import run_config
+    from harness.inputs.config import RunConfig
+    sample = run_config(RunConfig(task="moons", backend="classical", seed=0, epochs=1, train_size=20, test_size=10,
+                                  threads=1, timeout_s=0.3), tmp_path / "sample", echo=None)
+    assert sample["status"] == "timeout"
+    row_bytes = len(store_path(tmp_path / "sample").read_bytes())
+    proc = _start("sweep", "--backends", "classical", "--tasks", "moons", "--seeds", "0,1,2", *TINY, "--timeout", "0.3",
+                  "--results", str(results), preexec=_file_limit(len(before) + row_bytes * 3 // 2))   # room for one row
     status, _, err = _finish(proc)
     assert status == 3, err
-    assert "sweep stopped after 1 of 3 (a row could not be stored): 1 ok" in err
+    assert "sweep stopped after 1 of 3 (a row could not be stored): 1 timeout" in err
     fallback = Path(err.split("it was saved to ")[1].split(";")[0])
-    assert [r["seed"] for r in _added(results, before)] == [0]
+    assert [(r["seed"], r["status"]) for r in _added(results, before)] == [(0, "timeout")]
     assert json.loads(fallback.read_text())["seed"] == 1
+    assert len(held.pids()) == 3            # the sample's child and the sweep's two: seed 2 never started
     fallback.unlink()
     _report_reads(results)
 
@@ -356,20 +386,26 @@ def test_a_memory_limit_that_fails_the_child_shows_its_own_cause_everywhere(stor
 
 # --- two writers ------------------------------------------------------------------
 
-def test_two_sweeps_on_one_store_run_each_configuration_once(store):
+def test_two_sweeps_on_one_store_run_each_configuration_once(store, held):
     results, before = store
-    args = ["sweep", "--backends", "classical", "--tasks", "moons", "--seeds", "0,1,2", *TINY,
+    args = ["sweep", "--backends", "classical", "--tasks", "moons", "--seeds", "0,1", *TINY,
             "--results", str(results)]
+    # every child is held at its start (tests/held.py) and ended by this test, so each sweep's turn is fixed
     first = _start(*args)
-    _child_of(first.pid)                 # the first sweep is timing when the second starts
+    (seed0,) = held.wait_for(1)          # the first sweep has claimed seed 0
     second = _start(*args)
-    (s1, _, e1), (s2, _, e2) = _finish(first), _finish(second)
-    assert s1 == 0 and s2 == 0, e1 + e2
+    (seed1,) = set(held.wait_for(2)) - {seed0}     # the second has passed seed 0 by and claimed seed 1
+    os.kill(seed0, signal.SIGKILL)       # the first's run ends (a killed row); seed 1 is still claimed
+    s1, _, e1 = _finish(first)
+    os.kill(seed1, signal.SIGKILL)
+    s2, _, e2 = _finish(second)
+    assert s1 == 1 and s2 == 1, e1 + e2  # each sweep had a killed run
     added = _added(results, before)
-    assert sorted(r["seed"] for r in added) == [0, 1, 2] and all(r["status"] == "ok" for r in added)
-    both = e1 + e2
-    assert "another sweep on this store is running it" in both or "by another sweep meanwhile" in both
+    assert [(r["seed"], r["status"]) for r in added] == [(0, "killed"), (1, "killed")]
+    assert "moons classical seed 0: skipped: another sweep on this store is running it" in e2
+    assert "moons classical seed 1: skipped: another sweep on this store is running it" in e1
     assert "warning: another harness process is timing on this machine (pid " in e2
+    assert len(held.pids()) == 2         # no configuration started twice
     _report_reads(results)
 
 

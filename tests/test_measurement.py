@@ -45,11 +45,11 @@ HAND_COUNTS = {                              # values, shifted circuits, adjoint
 
 
 def _available(name):
+    # every backend's framework is a hard dependency: one that does not import fails here, never skips
     missing = BACKENDS[name].missing()
-    if missing:
-        pytest.skip(f"{name} needs {', '.join(missing)}")
+    assert not missing, f"{name} needs {', '.join(missing)}, a dependency of the project"
     if name == "qiskit-ml":
-        pytest.importorskip("qiskit_machine_learning")
+        import qiskit_machine_learning  # noqa: F401  (its find_spec can succeed while its import fails)
 
 
 def test_every_circuit_backend_has_a_hand_count():
@@ -194,25 +194,106 @@ def test_cgroup_quota_caps_the_thread_budget(tmp_path):
     assert _cgroup_cpu_limit(str(v1)) == 2
     (tmp_path / "cpu.max").write_text("100000 100000\n")
     assert allowed_cpus(str(tmp_path)) == 1
-    assert RunConfig(task="moons").resolve().threads == allowed_cpus()
 
 
-def test_the_child_sees_the_users_environment_and_the_runs_own_settings(tmp_path, monkeypatch):
+def _hand_allowed_cpus() -> list[int]:
+    """The CPUs the kernel lets this process use, read from /proc/self/status ("0-3,6"), not from Python."""
+    with open("/proc/self/status") as fh:
+        text = next(line for line in fh if line.startswith("Cpus_allowed_list:")).split(":", 1)[1].strip()
+    cpus = []
+    for part in text.split(","):
+        low, _, high = part.partition("-")
+        cpus.extend(range(int(low), int(high or low) + 1))
+    return cpus
+
+
+def test_the_thread_budget_is_the_cpus_a_process_is_pinned_to(tmp_path):
+    """A fresh process pinned to a known set of CPUs: the default budget is their count, capped by a quota."""
+    cpus = _hand_allowed_cpus()
+    pins = [cpus[:1]] + ([cpus[:2]] if len(cpus) >= 2 else [])
+    folders = {}
+    for name, content in (("none", None), ("quota4", "400000 100000\n"), ("quota1", "150000 100000\n")):
+        folders[name] = tmp_path / name
+        folders[name].mkdir()
+        if content:
+            (folders[name] / "cpu.max").write_text(content)
+    script = textwrap.dedent("""
+        import json, os, sys
+        from harness.inputs.config import RunConfig
+        from harness.results.provenance import allowed_cpus
+        pin, folders = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+        os.sched_setaffinity(0, pin)
+        with open("/proc/self/status") as fh:
+            seen = next(line for line in fh if line.startswith("Cpus_allowed_list:")).split(":", 1)[1].strip()
+        print(json.dumps({"seen": seen, "threads": RunConfig(task="moons").resolve().threads,
+                          **{name: allowed_cpus(folder) for name, folder in folders.items()}}))
+    """)
+    for pin in pins:
+        out = subprocess.run([sys.executable, "-c", script, json.dumps(pin),
+                              json.dumps({k: str(v) for k, v in folders.items()})],
+                             cwd=ROOT, capture_output=True, text=True, check=True)
+        got = json.loads(out.stdout)
+        assert got["seen"] in {",".join(map(str, pin)), f"{pin[0]}-{pin[-1]}"}     # the pin took
+        # no quota: the pinned count; a quota of 4 CPUs: still the pinned count; 1.5 CPUs: 1
+        assert (got["none"], got["quota4"], got["quota1"]) == (len(pin), len(pin), 1), got
+        if len(pin) == 1:
+            assert got["threads"] == 1       # whatever this machine's own cgroup allows, it is at least 1 CPU
+        elif not _machine_quota_below(2):
+            assert got["threads"] == 2
+
+
+def _machine_quota_below(n: int) -> bool:
+    """Whether this machine's cgroup allows fewer than ``n`` whole CPUs (v2 cpu.max, v1 cfs quota), read by hand."""
+    try:
+        quota, period = open("/sys/fs/cgroup/cpu.max").read().split()[:2]
+        return quota != "max" and int(quota) // int(period) < n
+    except (OSError, ValueError):
+        pass
+    try:
+        quota = int(open("/sys/fs/cgroup/cpu/cpu.cfs_quota_us").read())
+        period = int(open("/sys/fs/cgroup/cpu/cpu.cfs_period_us").read())
+    except (OSError, ValueError):
+        return False
+    return quota > 0 and quota // period < n
+
+
+SMALL = dict(task="moons", epochs=1, train_size=20, test_size=10, threads=1)
+
+
+@pytest.fixture(scope="module")
+def plain_run(tmp_path_factory):
+    """One real ``python -m harness run`` on default-adjoint, made once: the user's environment holds
+    KMP_BLOCKTIME=7 and no OMP_WAIT_POLICY, and the run sets nothing of its own. Returns (process, row)."""
+    results = tmp_path_factory.mktemp("plain")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    env.update(PYTHONPATH=ROOT, KMP_BLOCKTIME="7")
+    done = subprocess.run([sys.executable, "-m", "harness", "run", "--backend", "default-adjoint", "--epochs", "1",
+                           "--train-size", "20", "--test-size", "10", "--threads", "1", "--results", str(results),
+                           "--json"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return done, json.loads(done.stdout)
+
+
+def test_the_child_sees_the_users_environment_and_the_runs_own_settings(tmp_path, monkeypatch, plain_run):
+    _, plain = plain_run
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
     monkeypatch.setenv("KMP_BLOCKTIME", "7")                 # the user's own: passed through untouched
-    small = dict(task="moons", backend="torch", epochs=1, train_size=20, test_size=10, threads=1)
-    plain = run_config(RunConfig(**small), tmp_path, echo=None)
-    active = run_config(RunConfig(**small, env=(("OMP_WAIT_POLICY", "ACTIVE"),)), tmp_path, echo=None)
+    active = run_config(RunConfig(**SMALL, backend="torch", env=(("OMP_WAIT_POLICY", "ACTIVE"),)), tmp_path,
+                        echo=None)
     assert plain["status"] == active["status"] == "ok"
-    # thread_env is read by the child from its own environment
-    assert "OMP_WAIT_POLICY" not in plain["thread_env"]
+    # thread_env is read by the child from its own environment: nothing is forced, the run's own settings are added
+    assert "OMP_WAIT_POLICY" not in plain["thread_env"] and plain["env"] == {}
     assert plain["thread_env"]["KMP_BLOCKTIME"] == "7" and plain["thread_env"]["OMP_NUM_THREADS"] == "1"
     assert active["thread_env"]["OMP_WAIT_POLICY"] == "ACTIVE" and active["env"] == {"OMP_WAIT_POLICY": "ACTIVE"}
+    assert active["thread_env"]["KMP_BLOCKTIME"] == "7"
     # two configurations, and a stored run is found again under its own key
-    cfg = RunConfig(**small).resolve()
-    assert planned_key(cfg) != planned_key(RunConfig(**small, env=(("OMP_WAIT_POLICY", "ACTIVE"),)).resolve())
     from harness.executing.sweep import config_key
+    cfg = RunConfig(**SMALL, backend="default-adjoint").resolve()
+    assert planned_key(cfg) != planned_key(RunConfig(**SMALL, backend="default-adjoint",
+                                                     env=(("OMP_WAIT_POLICY", "ACTIVE"),)).resolve())
     assert config_key(plain) == planned_key(cfg)
+    assert config_key(active) == planned_key(RunConfig(**SMALL, backend="torch",
+                                                       env=(("OMP_WAIT_POLICY", "ACTIVE"),)).resolve())
 
 
 @pytest.mark.parametrize("env,message", [
@@ -228,16 +309,14 @@ def test_bad_env_settings_are_refused(env, message):
     assert message in str(err.value)
 
 
-def test_run_summary_says_where_the_gradient_is_computed(run_cli, tmp_path):
-    result = run_cli("run", "--backend", "default-adjoint", "--epochs", "1", "--train-size", "20",
-                     "--test-size", "10", "--threads", "1", "--results", str(tmp_path))
-    assert result.returncode == 0, result.stderr
-    err = result.stderr
+def test_run_summary_says_where_the_gradient_is_computed(plain_run):
+    err = plain_run[0].stderr
     assert "forward call (holds the gradient: computed there)" in err
     assert "training 0." in err or "training 1." in err
     assert "training: peak memory" in err and "whole run: peak memory" in err and "MiB" in err
     # moons' batch of 5: 5 circuits for values, each differentiated once by the adjoint method
     assert "5 for values, 0 shifted for the gradient, 5 adjoint passes" in err
+    assert "OMP_WAIT_POLICY unset" in err
 
 
 class _SlowScale(torch.autograd.Function):

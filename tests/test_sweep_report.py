@@ -1,5 +1,6 @@
 """Sweeps resume and survive failures; the report reads committed golden stores (schema 1 and schema 2)."""
 import dataclasses
+import io
 import json
 import re
 import shutil
@@ -15,6 +16,7 @@ from harness.reporting.render import write
 from harness.reporting.render.common import _colors
 from harness.results.store import read_rows, store_path
 from harness.executing.sweep import SweepConfig, run_sweep
+from held import Holder
 
 GOLDEN = Path(__file__).parent / "golden" / "runs.jsonl"
 # schema 2, hand-made: scaling (entangler, 1 layer, batch 16) at 4-10 qubits, 3 seeds, 25 steady steps per run:
@@ -25,40 +27,72 @@ GOLDEN = Path(__file__).parent / "golden" / "runs.jsonl"
 GOLDEN2 = Path(__file__).parent / "golden" / "runs2.jsonl"
 
 
-def test_sweep_resumes_without_repeating_work_and_survives_a_failing_run(tmp_path, capsys, bad_mnist_dir):
-    base = RunConfig(epochs=1, train_size=20, test_size=10, threads=1)
-    sweep = SweepConfig(backends=("torch", "classical"), tasks=("moons",), seeds=(0, 1), base=base)
-    results = tmp_path / "res"
-    first = run_sweep(sweep, results)
-    assert first["ok"] == 4
+# 20 training samples: room for the scaling task's batch of 16 too
+TINY = RunConfig(epochs=1, train_size=20, test_size=5, threads=1)
+# a held child (see tests/held.py) cannot finish, so this timeout always expires, on any machine
+SHORT = 0.3
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory):
+    """One real sweep (moons on torch and classical, seed 0), made once; tests copy its store before changing it."""
+    results = tmp_path_factory.mktemp("swept")
+    sweep = SweepConfig(backends=("torch", "classical"), tasks=("moons",), seeds=(0,), base=TINY)
+    out = io.StringIO()
+    counts = run_sweep(sweep, results, out=out)
+    return sweep, results, counts, out.getvalue()
+
+
+def _copy(swept, folder: Path) -> Path:
+    folder.mkdir()
+    shutil.copy(store_path(swept[1]), store_path(folder))
+    return folder
+
+
+def test_sweep_resumes_without_repeating_work_and_survives_a_failing_run(swept, tmp_path, capsys, bad_mnist_dir,
+                                                                         monkeypatch):
+    sweep, _, first, printed = swept
+    assert first["ok"] == 2 and sum(first.values()) == 2
+    # the second run's line comes with an estimate from the first one's time
+    assert "2/2 ETA " in printed and "moons classical seed 0: ok (" in printed
+    results = _copy(swept, tmp_path / "res")
     # bad data is refused before anything runs: nothing is stored for it
     with pytest.raises(UserError, match="train-images-idx3-ubyte: expected a 16-byte header"):
         run_sweep(SweepConfig(backends=("torch",), tasks=("mnist01", "moons"), seeds=(0,),
-                              base=RunConfig(epochs=1, train_size=20, test_size=10, threads=1,
-                                             data_dir=str(bad_mnist_dir))), results)
-    assert len(read_rows(results).rows) == 4
-    # a run that ends badly in the middle (here out of time) does not stop the sweep
-    slow = SweepConfig(backends=("torch",), tasks=("scaling", "moons"), seeds=(0,),
-                       base=RunConfig(epochs=1, train_size=20, test_size=10, threads=1, timeout_s=0.05))
-    mixed = run_sweep(slow, results)
-    assert mixed["timeout"] == 1 and mixed["skipped (stored)"] == 1
+                              base=dataclasses.replace(TINY, data_dir=str(bad_mnist_dir))), results)
+    assert len(read_rows(results).rows) == 2
+    with monkeypatch.context() as patch:
+        holder = Holder(tmp_path / "held")
+        patch.setenv("PYTHONPATH", str(holder.path))
+        # a run that ends badly in the middle (here out of time) does not stop the sweep
+        slow = SweepConfig(backends=("torch",), tasks=("scaling", "moons"), seeds=(0,),
+                           base=dataclasses.replace(TINY, timeout_s=SHORT))
+        mixed = run_sweep(slow, results)
+        assert mixed["timeout"] == 1 and mixed["skipped (stored)"] == 1 and len(holder.pids()) == 1
+    # resumed without the hold: a child started here would run, so none starting is what skipping means
     again = run_sweep(sweep, results)
-    assert again["skipped (stored)"] == 4 and again["ok"] == 0
+    assert again["skipped (stored)"] == 2 and again["ok"] == 0
     rows = read_rows(results).rows
-    assert len(rows) == 5 and sum(r["status"] == "timeout" for r in rows) == 1
-    forced = run_sweep(SweepConfig(backends=("classical",), tasks=("moons",), seeds=(0,), base=base, force=True),
-                       results)
-    assert forced["ok"] == 1 and len(read_rows(results).rows) == 6
+    assert len(rows) == 3 and sum(r["status"] == "timeout" for r in rows) == 1
+    with monkeypatch.context() as patch:
+        patch.setenv("PYTHONPATH", str(holder.path))
+        # forced, a stored ok configuration starts a child again (held here, so it times out)
+        forced = run_sweep(SweepConfig(backends=("classical",), tasks=("moons",), seeds=(0,), force=True,
+                                       base=dataclasses.replace(TINY, timeout_s=SHORT)), results)
+        assert forced["timeout"] == 1 and len(holder.pids()) == 2
+    rows = read_rows(results).rows
+    assert len(rows) == 4 and (rows[-1]["backend"], rows[-1]["task"], rows[-1]["seed"]) == ("classical", "moons", 0)
     err = capsys.readouterr().err
-    assert "ETA" in err and "scaling torch seed 0 q4 l2 b16: timeout: timed out after 0.05 s" in err
+    assert f"scaling torch seed 0 q4 l2 b16: timeout: timed out after {SHORT:g} s" in err
 
 
-def test_scaling_sweep_skips_larger_sizes_once_a_size_times_out(tmp_path):
+def test_scaling_sweep_skips_larger_sizes_once_a_size_times_out(tmp_path, held):
     sweep = SweepConfig(backends=("torch",), tasks=("scaling",), seeds=(0,), qubits=(2, 3, 4), layers=(1,),
-                        base=RunConfig(epochs=1, threads=1, timeout_s=0.3))
+                        base=RunConfig(epochs=1, threads=1, timeout_s=SHORT))
     counts = run_sweep(sweep, tmp_path)
     assert counts["timeout"] == 1 and counts["skipped (too big)"] == 2
     assert [r["qubits"] for r in read_rows(tmp_path).rows] == [2]
+    assert len(held.pids()) == 1             # the larger sizes never started a child
 
 
 @pytest.fixture
@@ -285,16 +319,23 @@ def test_html_page_structure(golden2, tmp_path):
     assert write(build_report(golden2), out, "html").read_text() == page
 
 
-def test_report_command(run_cli, golden, tmp_path):
-    ok = run_cli("report", "--results", str(golden), "--out", str(tmp_path / "r"))
-    assert ok.returncode == 0, ok.stderr
+def test_report_command(golden, tmp_path, capsys):
+    # the command line in this process: what is tested is the options' mapping and the exit status
+    from harness.cli import main
+
+    def report(*args):
+        status = main(["report", *args])
+        return status, capsys.readouterr().err
+
+    status, err = report("--results", str(golden), "--out", str(tmp_path / "r"))
+    assert status == 0, err
     assert (tmp_path / "r" / "report.md").exists()
-    empty = run_cli("report", "--results", str(tmp_path / "nothing"))
-    assert empty.returncode == 2 and empty.stderr.startswith("error: no results in")
-    bad = run_cli("report", "--results", str(golden), "--format", "pdf")
-    assert bad.returncode == 2 and "valid: md, csv, html" in bad.stderr
-    ref = run_cli("report", "--results", str(golden), "--reference", "nosuch")
-    assert ref.returncode == 2 and ref.stderr.count("\n") == 1 and "valid: qiskit-shift" in ref.stderr
+    status, err = report("--results", str(tmp_path / "nothing"))
+    assert status == 2 and err.startswith("error: no results in")
+    status, err = report("--results", str(golden), "--format", "pdf")
+    assert status == 2 and "valid: md, csv, html" in err
+    status, err = report("--results", str(golden), "--reference", "nosuch")
+    assert status == 2 and err.count("\n") == 1 and "valid: qiskit-shift" in err
 
 
 def test_a_rerun_supersedes_the_row_it_re_ran(golden):
@@ -327,35 +368,40 @@ def test_sweep_runs_seeds_as_rounds_with_backends_shuffled_per_round():
     assert orders == [tuple(c.backend for c in expand(sweep)[10 * r:10 * r + 5]) for r in range(3)]  # ... fixed
 
 
-def test_resume_knows_rows_from_other_code(tmp_path, capsys):
+def test_resume_knows_rows_from_other_code(swept, tmp_path, capsys, monkeypatch):
     from harness.results.provenance import code_version
-    base = RunConfig(epochs=1, train_size=20, test_size=10, threads=1)
-    sweep = SweepConfig(backends=("classical",), tasks=("moons",), seeds=(0,), base=base)
-    assert run_sweep(sweep, tmp_path)["ok"] == 1
-    # the same row, as if measured by other code
-    path = store_path(tmp_path)
-    row = json.loads(path.read_text())
-    assert row["code_version"] == code_version()
-    row["code_version"] = "0123456789ab"
-    path.write_text(json.dumps(row) + "\n")
-    kept = run_sweep(sweep, tmp_path)
-    assert kept["skipped (stored)"] == 1
+    results = _copy(swept, tmp_path / "res")
+    sweep = SweepConfig(backends=("classical",), tasks=("moons",), seeds=(0,), base=TINY)
+    # the classical row, as if measured by other code
+    path = store_path(results)
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    classical = next(r for r in rows if r["backend"] == "classical")
+    assert classical["code_version"] == code_version()
+    classical["code_version"] = "0123456789ab"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    kept = run_sweep(sweep, results)
+    assert kept["skipped (stored)"] == 1 and sum(kept.values()) == 1
     assert "1 stored ok runs come from other code (code version 0123456789ab" in capsys.readouterr().err
-    rerun = run_sweep(SweepConfig(backends=("classical",), tasks=("moons",), seeds=(0,), base=base,
-                                  rerun_other_code=True), tmp_path)
-    assert rerun["ok"] == 1 and read_rows(tmp_path).rows[-1]["code_version"] == code_version()
+    # asked to, the sweep runs it again: a child starts (held here, so it times out), stored with this code's version
+    holder = Holder(tmp_path / "held")
+    monkeypatch.setenv("PYTHONPATH", str(holder.path))
+    rerun = run_sweep(SweepConfig(backends=("classical",), tasks=("moons",), seeds=(0,), rerun_other_code=True,
+                                  base=dataclasses.replace(TINY, timeout_s=SHORT)), results)
+    assert rerun["timeout"] == 1 and len(holder.pids()) == 1
+    assert read_rows(results).rows[-1]["code_version"] == code_version()
 
 
-def test_a_timeout_stops_its_size_in_later_rounds_too(tmp_path):
+def test_a_timeout_stops_its_size_in_later_rounds_too(tmp_path, held):
     sweep = SweepConfig(backends=("torch",), tasks=("scaling",), seeds=(0, 1), qubits=(2, 3), layers=(1,),
-                        base=RunConfig(epochs=1, threads=1, timeout_s=0.3))
+                        base=RunConfig(epochs=1, threads=1, timeout_s=SHORT))
     counts = run_sweep(sweep, tmp_path)
     # seed 0: 2 qubits times out, 3 is skipped; seed 1: both skipped, the timed-out size included
     assert counts["timeout"] == 1 and counts["skipped (too big)"] == 3
     assert [(r["qubits"], r["seed"], r["status"]) for r in read_rows(tmp_path).rows] == [(2, 0, "timeout")]
+    assert len(held.pids()) == 1
 
 
-def test_resume_keeps_stored_timeouts_unless_asked_or_given_longer(tmp_path, capsys):
+def test_resume_keeps_stored_timeouts_unless_asked_or_given_longer(tmp_path, capsys, held):
     sweep = SweepConfig(backends=("torch",), tasks=("scaling",), seeds=(0, 1), qubits=(2, 3), layers=(1,),
                         base=RunConfig(epochs=1, threads=1, timeout_s=0.3))
     assert run_sweep(sweep, tmp_path)["timeout"] == 1
@@ -363,11 +409,11 @@ def test_resume_keeps_stored_timeouts_unless_asked_or_given_longer(tmp_path, cap
     again = run_sweep(sweep, tmp_path)
     assert again["skipped (stored)"] == 1 and again["skipped (too big)"] == 3 and again["timeout"] == 0
     assert "q2 l1 b16: stored: timed out at 0.3 s (--retry-timeouts runs it again)" in capsys.readouterr().err
-    assert len(read_rows(tmp_path).rows) == 1
+    assert len(read_rows(tmp_path).rows) == 1 and len(held.pids()) == 1
     # a shorter timeout would not finish either; a longer one might, and so does asking
     shorter = dataclasses.replace(sweep, base=dataclasses.replace(sweep.base, timeout_s=0.2))
     assert run_sweep(shorter, tmp_path)["skipped (stored)"] == 1
     longer = dataclasses.replace(sweep, base=dataclasses.replace(sweep.base, timeout_s=0.4))
     assert run_sweep(longer, tmp_path)["timeout"] == 1
     assert run_sweep(dataclasses.replace(sweep, retry_timeouts=True), tmp_path)["timeout"] == 1
-    assert [r["timeout_s"] for r in read_rows(tmp_path).rows] == [0.3, 0.4, 0.3]
+    assert [r["timeout_s"] for r in read_rows(tmp_path).rows] == [0.3, 0.4, 0.3] and len(held.pids()) == 3
