@@ -18,6 +18,7 @@ import time
 
 import psutil
 import pytest
+from held import Holder
 
 pytest.importorskip("ray")
 
@@ -115,8 +116,11 @@ def test_a_failing_child_and_a_timeout_become_rows_through_ray(ray_address, tmp_
     failing = SweepConfig(backends=("classical",), tasks=("moons",), seeds=(0,),
                           base=RunConfig(epochs=1, train_size=20, test_size=10, threads=1,
                                          env=(("PYTHONHASHSEED", "not-a-number"),)))
+    # held at its start (tests/held.py), so the timeout cannot lose a race with a fast import of torch
+    holder = Holder(tmp_path / "held")
     slow = SweepConfig(backends=("torch",), tasks=("moons",), seeds=(0,),
-                       base=RunConfig(epochs=1, train_size=20, test_size=10, threads=1, timeout_s=0.5))
+                       base=RunConfig(epochs=1, train_size=20, test_size=10, threads=1, timeout_s=0.5,
+                                      env=(("PYTHONPATH", str(holder.path)),)))
     counts = run_sweep(failing, tmp_path, executor="ray", address=ray_address)
     counts_slow = run_sweep(slow, tmp_path, executor="ray", address=ray_address)
     assert counts["failed"] == 1 and counts_slow["timeout"] == 1
@@ -124,6 +128,7 @@ def test_a_failing_child_and_a_timeout_become_rows_through_ray(ray_address, tmp_
     assert failed["status"] == "failed" and "PYTHONHASHSEED" in failed["error"]
     assert timed_out["status"] == "timeout" and "timed out after 0.5 s" in timed_out["error"]
     assert failed["executor"] == timed_out["executor"] == "ray"
+    assert len(holder.pids()) == 1
 
 
 def test_a_task_that_raises_or_whose_worker_dies_becomes_its_row(ray_address, tmp_path):

@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 import pytest
+from held import Holder
 
 from harness.inputs.config import RunConfig
 from harness.reporting.report import build_report
@@ -111,7 +112,10 @@ def test_round_trip_every_status_the_runner_produces_then_report(tmp_path, run_c
     results = tmp_path / "res"
     tiny = dict(task="moons", epochs=1, train_size=20, test_size=10, threads=1)
     ok = run_config(RunConfig(backend="classical", **tiny), results, echo=None)
-    timeout = run_config(RunConfig(backend="torch", timeout_s=0.05, **tiny), results, echo=None)
+    holder = Holder(tmp_path / "held")         # this child waits at its start: the timeout always wins
+    timeout = run_config(RunConfig(backend="torch", timeout_s=0.5, env=(("PYTHONPATH", str(holder.path)),), **tiny),
+                         results, echo=None)
+    assert len(holder.pids()) == 1
     limit = 400 * 2 ** 20
     failed = _finish(_start("run", "--backend", "torch", "--seed", "1", *TINY, "--results", str(results),
                             preexec=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit))))
@@ -131,7 +135,7 @@ def test_round_trip_every_status_the_runner_produces_then_report(tmp_path, run_c
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and "left out" not in result.stderr
     text = (tmp_path / "out" / "report.md").read_text()
-    assert "timed out after 0.05 s" in text and "killed by SIGKILL" in text
+    assert "timed out after 0.5 s" in text and "killed by SIGKILL" in text
     assert rows[2]["error"].splitlines()[0] in text            # the child's own cause, not "exited with status"
 
 
