@@ -7,8 +7,9 @@
 Each benchmark is grouped by circuit and size (``moons-q2-b32``,
 ``entangler-q8-L2-b16``), so pytest-benchmark's table compares the backends
 of one group. moons at batch 32 is the qiskit-shift vs qiskit-ml comparison.
-After the timing every test checks the last round's output shape and that the
-gradients are finite, so a broken backend fails instead of timing garbage.
+After the timing every test checks the last round's output, its input
+gradients and its weight gradients against the torch reference on the same
+inputs and weights, so a broken backend fails instead of timing garbage.
 """
 from __future__ import annotations
 
@@ -17,9 +18,8 @@ from typing import NamedTuple
 import pytest
 import torch
 
-from backends import BACKENDS, build_layer
-
-
+from backends import BACKENDS, UserError, build_layer
+from backends.layer import quantum_weights
 
 class Case(NamedTuple):
     circuit: str
@@ -62,3 +62,26 @@ def test_forward_backward(layer_benchmark, case, backend):
     ref_out.sum().backward()
     torch.testing.assert_close(out.detach(), ref_out.detach(), rtol=0, atol=1e-5)
     torch.testing.assert_close(x.grad, x_ref.grad, rtol=0, atol=1e-5)
+    ref_w = quantum_weights(reference)
+    if ref_w is None:                           # a circuit without weights
+        assert run.weight_grad is None
+    else:
+        # nothing trained them, so the timed layer still holds the weights the reference was built from
+        torch.testing.assert_close(quantum_weights(run.layer).detach(), run.weights, rtol=0, atol=0)
+        torch.testing.assert_close(run.weight_grad, ref_w.grad, rtol=0, atol=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore:Benchmark fixture was not used")
+def test_only_the_registered_refusal_is_skipped(layer_benchmark, monkeypatch):
+    """A circuit the backend does not serve is skipped; any other refusal fails the benchmark."""
+    with pytest.raises(pytest.skip.Exception, match="serves only"):
+        layer_benchmark("qiskit-ml-sampler", "moons", None, None, 4)
+
+    def refuses(*args, **kwargs):
+        raise UserError("backend 'torch' refuses for a reason no registry names")
+    monkeypatch.setitem(layer_benchmark.__globals__, "build_layer", refuses)
+    with pytest.raises(UserError, match="no registry names"):
+        try:
+            layer_benchmark("torch", "moons", None, None, 4)
+        except pytest.skip.Exception as skipped:      # a skip would hide the failure: fail instead
+            pytest.fail(f"a refusal the registry does not name was skipped: {skipped}")

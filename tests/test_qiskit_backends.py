@@ -17,21 +17,16 @@ import math
 
 import numpy as np
 import pytest
+import qiskit  # noqa: F401  (hard dependencies: a broken install fails here, it is not skipped)
+import qiskit_aer  # noqa: F401
+import qiskit_machine_learning  # noqa: F401
 import torch
 
-pytest.importorskip("qiskit")
-pytest.importorskip("qiskit_aer")
-
-from backends import build_layer, make_circuit  # noqa: E402
+from backends import build_layer, make_circuit
 
 CIRCUITS = [("textbook", {}), ("moons", {}), ("tutorial", {}),
             ("entangler", {"qubits": 3, "layers": 2})]
 BACKENDS = ["qiskit-shift", "qiskit-ml"]
-
-
-def _needs(backend):
-    if backend == "qiskit-ml":
-        pytest.importorskip("qiskit_machine_learning")
 
 
 def _weights(layer) -> torch.Tensor:
@@ -53,7 +48,6 @@ def _run(layer, x, cotangent):
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("name,size", CIRCUITS, ids=[c[0] for c in CIRCUITS])
 def test_exact_matches_torch_reference(backend, name, size):
-    _needs(backend)
     circuit = make_circuit(name, **size)
     gen = torch.Generator().manual_seed(7)
     weights = torch.rand(circuit.n_weights, generator=gen) * 2 * math.pi
@@ -77,7 +71,6 @@ def test_exact_matches_torch_reference(backend, name, size):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_exact_mode_is_deterministic(backend):
     """No hidden noise: the QNN's default precision 0.015625 would add Gaussian noise."""
-    _needs(backend)
     circuit = make_circuit("tutorial")
     layer = build_layer(backend, circuit, torch.tensor([0.1, 0.2, 0.3, 0.4]))
     x = torch.tensor([[0.3, -0.7], [1.1, 0.4]])
@@ -116,7 +109,6 @@ def _spy_shots(layer, seen: list) -> None:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_shots_sample_within_statistical_tolerance(backend):
-    _needs(backend)
     shots, batch = 2000, 6
     circuit = make_circuit("moons")
     weights = torch.tensor([0.4, -1.1])
@@ -152,7 +144,6 @@ def test_shots_sample_within_statistical_tolerance(backend):
 
 
 def test_precision_gives_exact_shot_count():
-    pytest.importorskip("qiskit_machine_learning")
     from backends.qiskit.ml import precision_for_shots
 
     # BackendEstimatorV2 runs ceil(1 / precision**2) shots; 1/sqrt(N) alone is often N + 1
@@ -227,7 +218,6 @@ def test_qiskit_shift_public_aer_path_gives_the_same_numbers(shots, monkeypatch)
 
 
 def test_qiskit_ml_counts_calls():
-    pytest.importorskip("qiskit_machine_learning")
     circuit = make_circuit("moons")
     layer = build_layer("qiskit-ml", circuit, torch.tensor([0.3, 0.8]))
     batch, n_obs, n_params = 4, 2, 4
@@ -294,7 +284,6 @@ def test_tutorial_is_qiskits_zz_feature_map_plus_real_amplitudes():
         # and the check can fail: weights in another order give another state
         assert not Statevector(_bind_tutorial_reference(x, w[::-1])).equiv(mine)
 
-    pytest.importorskip("qiskit_machine_learning")
     from backends.qiskit.common import expression_circuit
 
     expr, xs, ws = expression_circuit(circuit)
@@ -304,7 +293,6 @@ def test_tutorial_is_qiskits_zz_feature_map_plus_real_amplitudes():
 
 def test_zero_weight_circuit_trains_through_qiskit_ml():
     """The textbook circuit has no weights: the connector must still give input gradients."""
-    pytest.importorskip("qiskit_machine_learning")
     circuit = make_circuit("textbook")
     layer = build_layer("qiskit-ml", circuit, torch.zeros(0))
     assert layer.weights.shape == (0,)
@@ -333,7 +321,6 @@ def test_deepcopy_counts_on_the_copy(backend):
     """Checkpointing a model with copy.deepcopy must not leave the copy counting on the original."""
     import copy
 
-    _needs(backend)
     circuit = make_circuit("moons")
     layer = build_layer(backend, circuit, torch.tensor([0.3, 0.8]))
     twin = copy.deepcopy(layer)

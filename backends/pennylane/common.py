@@ -21,13 +21,12 @@ Traps handled here (each checked against PennyLane 0.45):
 
 Threads:
 
-* lightning.qubit runs on OpenMP threads from its own bundled libgomp, which
-  reads ``OMP_NUM_THREADS`` once, when lightning's compiled module is first
-  loaded. The harness sets ``OMP_NUM_THREADS`` in the child process's
-  environment before anything is imported; as a fallback, when ``threads`` is
-  given and lightning is not loaded yet, ``configure_threads`` sets it in
-  ``os.environ`` here. Once lightning is loaded the thread count can no longer
-  change; a differing request then only warns.
+* lightning.qubit runs on OpenMP threads, but not on a team sized by the
+  ``OMP_NUM_THREADS`` it finds when it loads: torch is always imported first,
+  and lightning's team then follows ``torch.set_num_threads``, before or after
+  lightning was loaded (observed per thread, in a fresh process, by the tests).
+  So ``configure_threads`` sets torch's thread count; ``OMP_NUM_THREADS`` is
+  set too while lightning is not loaded yet, for the libraries it loads.
 * default.qubit computes with torch, so it runs on torch's intra-op threads,
   which the harness sets (``torch.set_num_threads``); nothing is done here.
 """
@@ -56,17 +55,10 @@ def configure_threads(simulator: str, threads: int | None) -> str:
         return "threads: inherited"
     if simulator != "lightning.qubit":
         return f"threads: torch intra-op threads (now {torch.get_num_threads()}), set by the harness"
-    current = os.environ.get("OMP_NUM_THREADS")
     if _LIGHTNING_OPS not in sys.modules:
         os.environ["OMP_NUM_THREADS"] = str(threads)
-        return f"threads: OMP_NUM_THREADS={threads} set before lightning was loaded"
-    if current != str(threads):
-        warnings.warn(f"lightning.qubit is already loaded with OMP_NUM_THREADS={current}; "
-                      f"threads={threads} cannot take effect in this process "
-                      f"(set OMP_NUM_THREADS in the environment before starting Python)",
-                      RuntimeWarning, stacklevel=3)
-        return f"threads: OMP_NUM_THREADS={current} (lightning already loaded; {threads} requested)"
-    return f"threads: OMP_NUM_THREADS={threads}"
+    torch.set_num_threads(threads)
+    return f"threads: {threads} (torch.set_num_threads, which lightning's OpenMP team follows)"
 
 
 def _z_string(qml, wires):

@@ -2,9 +2,8 @@
 
 A TorchLayer on ``lightning.qubit`` with ``diff_method=spec.diff_method``; see
 ``pennylane_common`` for the compilation and the traps handled. Threads:
-lightning runs on OpenMP and reads ``OMP_NUM_THREADS`` once, when its compiled
-module loads. The harness sets it in the child process's environment; if
-``threads`` is given and lightning is not loaded yet, ``build`` sets it too.
+lightning's OpenMP team follows torch's thread count in this process, so
+``threads`` is applied with ``torch.set_num_threads`` (see ``configure_threads``).
 """
 from __future__ import annotations
 

@@ -5,11 +5,17 @@ Each chosen backend is evaluated on the same random inputs and weights as the
 and weights, for one random cotangent) are compared. Exact backends must agree
 to ``tolerance``; with shots, each difference must lie within ``sigmas``
 standard errors, computed from the exact values (see ``_shot_bounds``).
+
+The reference cannot vouch for itself: its own row compares it with an
+independent numpy simulation (``harness.measuring.dense``). A backend that
+raises a ``UserError`` gets its one-line message; any other exception is a bug,
+and its row keeps the traceback, which the report prints after the table.
 """
 from __future__ import annotations
 
 import math
 import time
+import traceback
 from dataclasses import dataclass, field
 
 import torch
@@ -18,6 +24,7 @@ from backends import BACKENDS, CIRCUITS, UserError, build_layer, make_circuit
 from backends.layer import quantum_weights
 from backends.registry import served_circuits
 
+from harness.measuring import dense
 from harness.measuring.weights import initial_weights
 
 REFERENCE = "torch"
@@ -47,6 +54,7 @@ class CheckRow:
     grad_w_diff: float = math.nan
     seconds: float = math.nan
     note: str = ""
+    traceback: str = ""                # set when the backend raised something other than a UserError
 
 
 @dataclass
@@ -146,10 +154,7 @@ def _check_one(name, circuit, x, weights, cotangent, ref, shots, bounds, cfg) ->
         row.status, row.note = "unavailable", "missing " + ", ".join(spec.missing())
         return row
     if name == REFERENCE and shots is None:
-        row.status, row.out_diff, row.grad_x_diff = "pass", 0.0, 0.0
-        row.grad_w_diff = 0.0 if circuit.n_weights else math.nan
-        row.note = "reference"
-        return row
+        return _check_reference(row, circuit, x, weights, cotangent, ref, cfg)
     torch.manual_seed(cfg.seed)        # shot-based simulators take their seeds from here
     start = time.perf_counter()
     try:
@@ -158,8 +163,9 @@ def _check_one(name, circuit, x, weights, cotangent, ref, shots, bounds, cfg) ->
     except UserError as err:
         row.status, row.note = "error", str(err)
         return row
-    except Exception as err:  # a backend bug must show in the table, not stop the check
+    except Exception as err:  # a backend bug must show in the table, not stop the check, and keep its trace
         row.status, row.note = "error", f"{type(err).__name__}: {err}"
+        row.traceback = traceback.format_exc()
         return row
     row.seconds = time.perf_counter() - start
     ref_out, ref_gx, ref_gw = ref
@@ -176,6 +182,21 @@ def _check_one(name, circuit, x, weights, cotangent, ref, shots, bounds, cfg) ->
               and (gw is None or _within(gw - ref_gw, se_gw, cfg.sigmas)))
         row.status = "pass" if ok else "FAIL"
         row.note = f"within {cfg.sigmas:g} standard errors at {shots} shots"
+    return row
+
+
+def _check_reference(row, circuit, x, weights, cotangent, ref, cfg) -> CheckRow:
+    """The torch reference against the numpy one, at the same tolerance as every backend."""
+    if circuit.n_qubits > dense.MAX_QUBITS:
+        row.note = f"reference; the numpy cross-check stops at {dense.MAX_QUBITS} qubits"
+        return row
+    start = time.perf_counter()
+    expected = dense.reference(circuit, x, weights, cotangent)
+    row.seconds = time.perf_counter() - start
+    row.out_diff, row.grad_x_diff, row.grad_w_diff = (_max_abs(a, b) for a, b in zip(ref, expected))
+    worst = max(v for v in (row.out_diff, row.grad_x_diff, row.grad_w_diff) if not math.isnan(v))
+    row.status = "pass" if worst <= cfg.tolerance else "FAIL"
+    row.note = "reference, against a numpy statevector with finite differences"
     return row
 
 
@@ -200,4 +221,5 @@ def format_report(report: CheckReport) -> str:
         tail = "nothing was compared: every chosen backend was skipped or unavailable"
     else:
         tail = "all checked backends agree"
-    return head + "\n".join(lines) + "\n" + tail
+    traces = [f"\n{r.circuit} / {r.backend} raised:\n{r.traceback.rstrip()}" for r in report.rows if r.traceback]
+    return head + "\n".join(lines) + "\n" + tail + "".join(traces)
