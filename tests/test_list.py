@@ -11,6 +11,9 @@ from harness.tasks import TASKS
 def test_a_task_that_cannot_import_shows_its_error(monkeypatch, capsys):
     broken = dataclasses.replace(TASKS["moons"], name="broken-task", module="no_such_module")
     monkeypatch.setitem(TASKS, "broken-task", broken)
+    # the frameworks' import probe (a real subprocess, tested in test_check) once, for both listings
+    status = listing.backend_status()
+    monkeypatch.setattr(listing, "backend_status", lambda: status)
     text = listing.format_listing()
     line = next(line for line in text.splitlines() if line.strip().startswith("broken-task"))
     assert "cannot load: ModuleNotFoundError: No module named 'harness.tasks.no_such_module'" in line
