@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from backends import UserError
-from harness.inputs import validate
+from harness.inputs import resources, validate
 from harness.cli import main
 from harness.inputs.config import RunConfig
 from harness.results.store import store_path
@@ -260,13 +260,13 @@ def test_threads_above_the_cpus_allowed_are_warned_about_not_refused(capsys):
 
 
 def test_the_memory_floor_grows_as_a_statevector_does():
-    small, _ = validate.memory_floor("torch", 10, 2, 16, 32)
-    big, what = validate.memory_floor("torch", 11, 2, 16, 32)
+    small, _ = resources.memory_floor("torch", 10, 2, 16, 32)
+    big, what = resources.memory_floor("torch", 11, 2, 16, 32)
     # one more qubit: twice the amplitudes and 5/4 the gates (n * (1 + 2L))
     assert big == pytest.approx(small * 2 * 55 / 50)
     assert small == 16 * 2 ** 10 * 16 * 50 and "kept for backprop" in what
-    assert validate.memory_floor("lightning-adjoint", 10, 2, 16, 32)[0] == 2 * 16 * 2 ** 10
-    assert validate.memory_floor("classical", 30, 2, 16, 32)[0] == 0
+    assert resources.memory_floor("lightning-adjoint", 10, 2, 16, 32)[0] == 2 * 16 * 2 ** 10
+    assert resources.memory_floor("classical", 30, 2, 16, 32)[0] == 0
 
 
 @pytest.mark.parametrize("value", [True, 2.0, "2.5", " ", "0x10", "1_000", None, [1], "\u00b2", "+-5", "-"])

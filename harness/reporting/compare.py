@@ -9,6 +9,7 @@ between A and B are warned about, naming both.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,7 +57,7 @@ def _differ(label: str, a: set, b: set) -> str | None:
 def compare_stores(a, b) -> Comparison:
     from harness.reporting.groups import configurations, latest, summarise
     from harness.reporting.report import code_column, load
-    a_dir, b_dir = (Path(p).parent if Path(p).suffix == ".jsonl" else Path(p) for p in (a, b))
+    a_dir, b_dir = Path(a), Path(b)          # a folder, or the .jsonl file named: each side is read as given
     rows_a, rows_b = latest(load(a_dir)), latest(load(b_dir))
     configs = configurations(pd.concat([rows_a, rows_b], ignore_index=True))
     labels, sizable = dict(zip(configs["config"], configs["label"])), dict(zip(configs["config"], configs["sizable"]))
@@ -110,9 +111,12 @@ def compare_benchmarks(a, b) -> Comparison:
         t = t.drop_duplicates("key", keep="last")            # a later file's run of a benchmark supersedes
         return dict(zip(t["key"], zip(t["name"], t["group"], round_spreads(t))))
     ka, kb = keyed(ta), keyed(tb)
-    out = []
+    out, unusable = [], []
     for key in [k for k in ka if k in kb]:
         (name, group, fa), (_, _, fb) = ka[key], kb[key]
+        if not all(f is not None and math.isfinite(f.median) and f.median > 0 for f in (fa, fb)):
+            unusable.append(name)         # a 0 or NaN median is a broken file, not an infinitely fast benchmark
+            continue
         word, why = verdict(fb, fa)
         out.append({"group": group if isinstance(group, str) else "-", "benchmark": name,
                     "A": format_spread(fa), "B": format_spread(fb), "B/A": fb.median / fa.median,
@@ -121,7 +125,9 @@ def compare_benchmarks(a, b) -> Comparison:
     if len(set(ka) - set(kb)) or len(set(kb) - set(ka)):
         notes.append(f"{len(set(ka) - set(kb))} benchmarks only in A and {len(set(kb) - set(ka))} only in B "
                      f"are left out")
-    warnings = [w for w in (_differ("machine (cpu)", set(ta["cpu_brand"]), set(tb["cpu_brand"])),
+    warnings = [f"{len(unusable)} benchmarks with a zero, negative or non-finite median are left out "
+                f"({', '.join(unusable[:3])}{' ...' if len(unusable) > 3 else ''})"] if unusable else []
+    warnings += [w for w in (_differ("machine (cpu)", set(ta["cpu_brand"]), set(tb["cpu_brand"])),
                             _differ("code version (commit)", set(ta["commit_id"]), set(tb["commit_id"]))) if w]
     return Comparison(pd.DataFrame(out), warnings, notes, "bench")
 

@@ -13,12 +13,11 @@ time is stated with its spread and number of runs (``stats.Spread``); a
 """
 from __future__ import annotations
 from dataclasses import dataclass, field
-from pathlib import Path
 import pandas as pd
 from backends import BACKENDS, UserError
 from harness.results.stats import format_spread
 from harness.results.quality import diverged
-from harness.results.store import read_frame
+from harness.results.store import no_results, read_frame
 from harness.reporting.claims import _scaling, _timed_out_from, advise, crossovers, flips, growth
 from harness.reporting.groups import configurations, keyed, latest, summarise
 
@@ -124,8 +123,7 @@ def load(results_dir) -> pd.DataFrame:
     """Every row of a store, keyed by configuration; a UserError when there are none."""
     df = read_frame(results_dir)
     if df.empty:
-        raise UserError(f"no results in {Path(results_dir) / 'runs.jsonl'}; run 'python -m harness run' "
-                        f"or 'python -m harness sweep' first")
+        raise UserError(no_results(results_dir))
     return keyed(_diverged_as_status(df))
 
 

@@ -31,6 +31,7 @@ class Field:
     label: str = ""                    # the report's text for a value, "{}" standing for it
     items: tuple[str, ...] = (INT, NUM, NULL)   # what a list's items may be
     bulky: bool = False                # per-step or per-point lists: dropped first from a row too large to read
+    positive: bool = False             # a time that must be above 0 in an ok row (0 or less: a broken row)
 
 
 _CONFIG, _TIME, _WORK, _MEMORY, _CORES, _QUALITY, _CLOSURE, _PROVENANCE, _STATUS = (
@@ -64,9 +65,9 @@ FIELDS: tuple[Field, ...] = (
     Field("timeout_s", _N, _CONFIG, "not part of the identity: it changes no figure", unit="s"),
     # --- time ---
     Field("setup_s", _N, _TIME, "interpreter start to the first training step", "s", "setup"),
-    Field("train_s", (NUM,), _TIME, "the training steps", "s", "training", required="ok"),
-    Field("first_step_s", (NUM,), _TIME, "", "s", "training", required="ok"),
-    Field("steady_step_s", (NUM,), _TIME, "median step after the first", "s", "training", required="ok"),
+    Field("train_s", (NUM,), _TIME, "the training steps", "s", "training", required="ok", positive=True),
+    Field("first_step_s", (NUM,), _TIME, "", "s", "training", required="ok", positive=True),
+    Field("steady_step_s", (NUM,), _TIME, "median step after the first", "s", "training", required="ok", positive=True),
     Field("steady_step_stats_s", (OBJECT, NULL), _TIME, "n, median, q1, q3, min, max of those steps", "s",
           "training"),
     Field("steps", _I, _TIME, "training steps taken", span="training"),
@@ -147,6 +148,7 @@ OK_ROW: dict[str, tuple[str, ...]] = {f.name: f.kinds for f in FIELDS if f.requi
 TYPED: dict[str, tuple[str, ...]] = {f.name: f.kinds for f in FIELDS}
 ITEMS: dict[str, tuple[str, ...]] = {f.name: f.items for f in FIELDS if LIST in f.kinds}
 BULKY: tuple[str, ...] = tuple(f.name for f in FIELDS if f.bulky)
+POSITIVE: tuple[str, ...] = tuple(f.name for f in FIELDS if f.positive)
 
 
 def unknown(row: dict) -> list[str]:

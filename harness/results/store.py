@@ -45,7 +45,8 @@ from pathlib import Path
 
 from backends import UserError
 
-from harness.results.fields import EVERY_ROW, INT, ITEMS, LIST, NULL, NUM, OBJECT, OK_ROW, TEXT, TYPED
+from harness.results.fields import EVERY_ROW, INT, ITEMS, LIST, NULL, NUM, OBJECT, OK_ROW, POSITIVE, TEXT, TYPED
+from harness.results.locking import lock
 from harness.results.rows import MAX_LINE_BYTES, clean, encode, fit  # noqa: F401 - clean: part of its API
 
 SCHEMA_VERSION = 2
@@ -82,19 +83,31 @@ class RowNotStored(StoreError):
 
 
 def store_path(results_dir) -> Path:
-    return Path(results_dir) / STORE_FILE
+    """The store of a results folder; a ``.jsonl`` file named itself is read as it is (``compare a.jsonl b.jsonl``)."""
+    path = Path(results_dir)
+    return path if path.suffix == ".jsonl" and path.is_file() else path / STORE_FILE
 
 
 def _reason(err: BaseException) -> str:
     if isinstance(err, OSError):
         return err.strerror or str(err)
+    if isinstance(err, UserError):
+        return str(err)
     return type(err).__name__
+
+
+def no_results(results_dir) -> str:
+    """The one message for a store with nothing to read."""
+    return (f"no results in {store_path(results_dir)}; run 'python -m harness run' or 'python -m harness sweep' "
+            f"first")
 
 
 class Store:
     """An open store: checked and kept open for appending before any training starts."""
 
     def __init__(self, results_dir):
+        if not str(results_dir).strip():
+            raise StoreError("--results is empty; give a folder for runs.jsonl (default: results)")
         self.results_dir = Path(results_dir)
         self.path = store_path(results_dir)
         folder = self.path.parent
@@ -116,7 +129,7 @@ class Store:
                              f"give --results a folder you can write to") from None
         try:
             self._ino = os.fstat(self.fd).st_ino
-            fcntl.flock(self.fd, fcntl.LOCK_EX)     # proves locking works here; released at once
+            lock(self.fd, self.path)                 # proves locking works here; released at once
             fcntl.flock(self.fd, fcntl.LOCK_UN)
             if created:
                 _fsync_dir(folder)
@@ -159,7 +172,7 @@ class Store:
         line = encode(fit(row))
         try:
             self._reopen_if_replaced()
-            _append_whole(self.fd, line)
+            _append_whole(self.fd, line, self.path)
         except BaseException as err:     # an interrupt mid-write is undone too, then goes on
             fallback = save_unstored(line, row, self.results_dir)
             where = (f"it was saved to {fallback}; append that file to the store when it can take it"
@@ -182,8 +195,8 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _append_whole(fd: int, line: bytes) -> None:
-    fcntl.flock(fd, fcntl.LOCK_EX)
+def _append_whole(fd: int, line: bytes, path="the store") -> None:
+    lock(fd, path)
     try:
         start = os.fstat(fd).st_size
         if start and os.pread(fd, 1, start - 1) != b"\n":
@@ -294,6 +307,10 @@ def row_problem(row) -> str | None:
             problem = _number_problem(item)
             if problem:
                 return f"field '{name}' holds a {problem} number {_shown(item)}"
+    if row["status"] == "ok":
+        for name in POSITIVE:
+            if row[name] <= 0:
+                return f"field '{name}' holds {_shown(row[name])}, but a time that was measured is above 0"
     if isinstance(row.get("digits"), list) and len(row["digits"]) != 2:
         return f"field 'digits' holds {_shown(row['digits'])}, expected two digits"
     return None

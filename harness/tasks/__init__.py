@@ -41,6 +41,7 @@ class TaskSpec:
     # score the training set after training; the scaling workload does not: it times steps, and the
     # extra forward passes over its training set only counted against its timeout
     train_accuracy: bool = True
+    min_size: int = 1               # fewest samples per set its data can make (make_moons: one per class)
 
     def impl(self):
         return importlib.import_module(f"{__name__}.{self.module}")
@@ -49,7 +50,7 @@ class TaskSpec:
 TASKS: dict[str, TaskSpec] = {t.name: t for t in [
     TaskSpec("moons", "moons", "make_moons, 2-10-2 tanh nets around the moons circuit, L1 loss, SGD",
              "PennyLane forum post timing make_moons on default.qubit / lightning.qubit", "moons", ("moons",), epochs=6, batch_size=5, lr=0.2,
-             train_size=200, test_size=100),
+             train_size=200, test_size=100, min_size=2),
     TaskSpec("mnist01", "mnist", "MNIST 0 vs 1, textbook CNN + 1-qubit head, NLL loss, Adam",
              "Qiskit textbook, Hybrid quantum-classical Neural Networks with PyTorch and Qiskit", "textbook", ("textbook", "tutorial"), epochs=20, batch_size=1,
              lr=0.001, train_size=100, test_size=50, digits=(0, 1), weights="connector"),
