@@ -25,7 +25,8 @@ from harness.executing.concurrency import Active, others_active  # noqa: E402
 from harness.inputs.config import RunConfig  # noqa: E402
 from harness.executing.runner import _remove_stale_run_dirs  # noqa: E402
 from harness.results.store import Store  # noqa: E402
-from harness.inputs.validate import _LABELS_CACHE, check_run  # noqa: E402
+from harness.inputs.validate import _LABELS_CACHE, check_run, writable_folder  # noqa: E402
+from harness.results.rows import fit  # noqa: E402
 
 
 def _median_ms(fn, repeats: int) -> float:
@@ -60,13 +61,16 @@ def main(repeats: int = 20) -> dict:
             "resolve_scaling_16q_ms": _median_ms(lambda: check_run(RunConfig(task="scaling", qubits=16)), repeats),
             "resolve_mnist_full_idx_gz_ms": _median_ms(mnist_check, max(3, repeats // 4)),
             "store_open_append_fsync_close_ms": _median_ms(store_cycle, repeats),
-            "active_register_and_scan_ms": _median_ms(lambda: (Active("bench").close(), others_active()), repeats),
+            "active_register_and_scan_ms": _median_ms(lambda: (Active("bench").release(), others_active()), repeats),
             "stale_run_dir_scan_ms": _median_ms(_remove_stale_run_dirs, repeats),
+            # what issue 17 added: the row fitted to the readers' limit, the report folder's write check
+            "row_fit_ms": _median_ms(lambda: fit(row), repeats),
+            "report_folder_check_ms": _median_ms(lambda: writable_folder(Path(tmp) / "report", "out"), repeats),
         }
     # the heaviest check (full MNIST files) plus everything every run pays
     figures["total_worst_case_ms"] = round(sum(figures[k] for k in (
         "resolve_mnist_full_idx_gz_ms", "store_open_append_fsync_close_ms", "active_register_and_scan_ms",
-        "stale_run_dir_scan_ms")), 3)
+        "stale_run_dir_scan_ms", "row_fit_ms")), 3)
     print(json.dumps(figures, indent=1))
     return figures
 
