@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A user's install, not the checkout: build the wheel, install it into a throwaway virtual environment
 # (which reuses the project venv's dependencies through a .pth line, so nothing is downloaded), and from
-# a folder outside the checkout run `harness list` (every part must import) and one short run.
+# a folder outside the checkout run `harness list` (every part must import), `check`, one short run and `report`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -26,6 +26,8 @@ esac
 if grep -qE "cannot load|no \(" list.txt; then
   echo "check_wheel: a part of the installed wheel does not import:" >&2; cat list.txt >&2; exit 1
 fi
+"$work/venv/bin/harness" check --circuits moons --backends torch,qiskit-shift,default-backprop > check.txt \
+  || { cat check.txt >&2; exit 1; }
 "$work/venv/bin/harness" run --backend torch --epochs 1 --train-size 10 --test-size 5 --results "$work/results" \
   2> run.txt || { cat run.txt >&2; exit 1; }
 "$work/venv/bin/harness" report --results "$work/results" > /dev/null
