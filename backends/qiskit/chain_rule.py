@@ -23,6 +23,13 @@ class NumpyAngles:
                          for i in sorted(e.inputs_used())]
         self.d_weights = [(k, j, e.derivative("w", j)) for k, e in enumerate(self.exprs)
                           for j in sorted(e.weights_used())]
+        # the angles a gradient needs: those of inputs for the input gradient, of weights for the weights'
+        self.input_angles = sorted({k for k, _, _ in self.d_inputs})
+        self.weight_angles = sorted({k for k, _, _ in self.d_weights})
+
+    def needed(self, need_x: bool, need_w: bool) -> list[int]:
+        """The angle columns to shift for the gradients asked for, in order."""
+        return sorted(set(self.input_angles if need_x else ()) | set(self.weight_angles if need_w else ()))
 
     @staticmethod
     def _column(expr: Expr, x, w):

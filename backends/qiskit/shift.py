@@ -259,12 +259,17 @@ class _ParameterShift(torch.autograd.Function):
             return None, None, None, None
         layer, (xs, ws, theta) = ctx.layer, ctx.arrays
         batch, k = theta.shape
-        shift = (np.pi / 2) * np.eye(k)                         # (K, K)
-        plus = theta[None, :, :] + shift[:, None, :]            # (K, B, K): row (k, b)
+        # only the angles whose gradient is asked for: an input-only angle is not shifted when the
+        # inputs are plain data (a circuit first in its model), which halves the work on the scaling task
+        cols = layer.angle_map.needed(need_x, need_w)
+        shift = np.zeros((len(cols), k))
+        shift[np.arange(len(cols)), cols] = np.pi / 2           # (S, K): shift s moves angle cols[s]
+        plus = theta[None, :, :] + shift[:, None, :]            # (S, B, K): row (s, b)
         minus = theta[None, :, :] - shift[:, None, :]
-        rows = np.concatenate([plus, minus]).reshape(2 * k * batch, k)
-        values = layer._evaluate(rows, "backward").reshape(2, k, batch, -1)
-        jacobian = (values[0] - values[1]) / 2                  # (K, B, n_obs): d<Z>/d angle
+        rows = np.concatenate([plus, minus]).reshape(2 * len(cols) * batch, k)
+        values = layer._evaluate(rows, "backward").reshape(2, len(cols), batch, -1)
+        jacobian = np.zeros((k, batch, values.shape[-1]))       # (K, B, n_obs): d<Z>/d angle, 0 where not asked
+        jacobian[cols] = (values[0] - values[1]) / 2
         grad = grad_output.detach().cpu().numpy().astype(np.float64)
         if ctx.mapped:
             grad = grad * layer._scale.numpy()

@@ -90,24 +90,25 @@ def _count_work(layer, model, x) -> dict:
     """Circuits simulated by one forward + backward of the quantum layer on a batch like training's.
 
     Done after training and evaluation, outside every timed span, on the
-    layer's own inputs (the classical layers before it run under no_grad), so
-    counting cannot slow what is measured.
+    layer's own inputs, so counting cannot slow what is measured; the inputs
+    need a gradient exactly when they did in training.
     """
     captured = {}
 
     def grab(module, inputs):
         captured["x"] = inputs[0].detach()
+        captured["grad"] = inputs[0].requires_grad      # as in training: layers before it have weights
         raise _Captured
 
     handle = layer.register_forward_pre_hook(grab)
     try:
-        with torch.no_grad():
-            model(x)
+        model(x)                  # stopped at the quantum layer: only the classical layers before it ran
     except _Captured:
         pass
     finally:
         handle.remove()
-    work = layer.count_work(captured["x"].clone().requires_grad_())
+    # the work a training step did: an input gradient only when training asked for one
+    work = layer.count_work(captured["x"].clone().requires_grad_(captured["grad"]))
     layer.zero_grad(set_to_none=True)
     if work is None:
         return {k: None for k in ("value_executions_per_eval", "gradient_executions_per_eval",
