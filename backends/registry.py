@@ -36,8 +36,16 @@ class BackendSpec:
     serves: Callable[[Circuit], bool] | None = None   # the circuits it can run; None: every one
     serves_what: str = ""          # what those circuits' outputs are, for the refusal
 
+    # gates this framework mis-runs, found by the gate-table tests: gate -> why (the circuit is refused)
+    broken_gates: tuple[tuple[str, str], ...] = ()
+
     def refuses(self, circuit: Circuit) -> bool:
-        return self.serves is not None and not self.serves(circuit)
+        return (self.serves is not None and not self.serves(circuit)) or self.broken_gate(circuit) is not None
+
+    def broken_gate(self, circuit: Circuit) -> str | None:
+        """Why this backend cannot run one of ``circuit``'s gates correctly, or None."""
+        used = {g.name for g in circuit.gates if g.params}
+        return next((f"{gate}: {why}" for gate, why in self.broken_gates if gate in used), None)
 
     def missing(self) -> list[str]:
         return [pkg for pkg in self.requires if importlib.util.find_spec(pkg) is None]
@@ -48,6 +56,13 @@ class BackendSpec:
 
 
 _QISKIT = ("qiskit", "qiskit_aer")
+# measured with Aer 0.18.2: its primitives bind no parameter of a controlled gate (the angle reads as 0)
+_AER_CONTROLLED = tuple((g, "Aer 0.18's EstimatorV2/SamplerV2 ignore a controlled gate's parameter, so its angle "
+                            "would read as 0") for g in ("CRX", "CRY", "CRZ", "CP"))
+# measured with PennyLane 0.45: a batched MultiRZ fails under adjoint and parameter-shift, and lightning's
+# adjoint fails on the PauliRot that RZX is
+_PL_MULTIRZ = (("MultiRZ", "PennyLane 0.45 fails on a batched MultiRZ with this gradient method"),)
+_PL_RZX = (("RZX", "lightning 0.45's adjoint fails on a batched PauliRot"),)
 _PENNYLANE = ("pennylane",)
 _LIGHTNING = ("pennylane", "pennylane_lightning")
 
@@ -55,7 +70,8 @@ BACKENDS: dict[str, BackendSpec] = {s.name: s for s in [
     BackendSpec("qiskit-shift", "backends.qiskit.shift", "qiskit", "aer", "parameter-shift", True,
                 _QISKIT, "Aer + our batched parameter-shift autograd function"),
     BackendSpec("qiskit-ml", "backends.qiskit.ml", "qiskit-machine-learning", "aer", "parameter-shift", True,
-                _QISKIT + ("qiskit_machine_learning",), "EstimatorQNN + TorchConnector, as its tutorial"),
+                _QISKIT + ("qiskit_machine_learning",), "EstimatorQNN + TorchConnector, as its tutorial",
+                broken_gates=_AER_CONTROLLED),
     BackendSpec("qiskit-ml-sampler", "backends.qiskit.ml_sampler", "qiskit-machine-learning",
                 "qiskit statevector / aer", "parameter-shift", True, _QISKIT + ("qiskit_machine_learning",),
                 "SamplerQNN (parity) + TorchConnector, as its tutorial; exact: QMLSampler, shots: Aer",
@@ -64,19 +80,19 @@ BACKENDS: dict[str, BackendSpec] = {s.name: s for s in [
                 False, _PENNYLANE, "TorchLayer on default.qubit, backprop"),
     BackendSpec("default-adjoint", "backends.pennylane.default", "pennylane", "default.qubit", "adjoint",
                 False, _PENNYLANE, "TorchLayer on default.qubit, adjoint (Jacobian in the forward call)",
-                gradient_in="forward call"),
+                gradient_in="forward call", broken_gates=_PL_MULTIRZ),
     BackendSpec("default-adjoint-vjp", "backends.pennylane.default", "pennylane", "default.qubit", "adjoint",
-                False, _PENNYLANE, "TorchLayer on default.qubit, adjoint with device_vjp=True", device_vjp=True),
+                False, _PENNYLANE, "TorchLayer on default.qubit, adjoint with device_vjp=True", device_vjp=True, broken_gates=_PL_MULTIRZ),
     BackendSpec("default-shift", "backends.pennylane.default", "pennylane", "default.qubit", "parameter-shift",
-                True, _PENNYLANE, "TorchLayer on default.qubit, parameter-shift"),
+                True, _PENNYLANE, "TorchLayer on default.qubit, parameter-shift", broken_gates=_PL_MULTIRZ),
     BackendSpec("lightning-adjoint", "backends.pennylane.lightning", "pennylane", "lightning.qubit", "adjoint",
                 False, _LIGHTNING, "TorchLayer on lightning.qubit, adjoint (Jacobian in the forward call)",
-                gradient_in="forward call"),
+                gradient_in="forward call", broken_gates=_PL_MULTIRZ + _PL_RZX),
     BackendSpec("lightning-adjoint-vjp", "backends.pennylane.lightning", "pennylane", "lightning.qubit",
                 "adjoint", False, _LIGHTNING, "TorchLayer on lightning.qubit, adjoint with device_vjp=True",
-                device_vjp=True),
+                device_vjp=True, broken_gates=_PL_MULTIRZ + _PL_RZX),
     BackendSpec("lightning-shift", "backends.pennylane.lightning", "pennylane", "lightning.qubit",
-                "parameter-shift", True, _LIGHTNING, "TorchLayer on lightning.qubit, parameter-shift"),
+                "parameter-shift", True, _LIGHTNING, "TorchLayer on lightning.qubit, parameter-shift", broken_gates=_PL_MULTIRZ),
     BackendSpec("torch", "backends.torch_statevector", "torch", "torch statevector", "autograd", False,
                 (), "plain torch batched statevector: the reference"),
     BackendSpec("classical", "backends.classical", "torch", "none", "autograd", False,
@@ -113,6 +129,9 @@ def served_circuits(spec: BackendSpec) -> list[str]:
 
 def refuse_circuit(spec: BackendSpec, circuit: Circuit) -> None:
     """A backend that serves only some circuits refuses the others in one line naming those it serves."""
+    broken = spec.broken_gate(circuit)
+    if broken:
+        raise UserError(f"backend '{spec.name}' cannot run circuit '{circuit.name}' correctly ({broken})")
     if spec.refuses(circuit):
         raise UserError(f"backend '{spec.name}' serves only circuits whose outputs are {spec.serves_what} "
                         f"({', '.join(served_circuits(spec))}); received circuit '{circuit.name}'")

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from backends.description import Circuit, Gate
+from backends.description.gates import matrix
 from .layer import QuantumLayer
 
 _H = torch.tensor([[1, 1], [1, -1]], dtype=torch.complex128) / math.sqrt(2)
@@ -50,24 +51,40 @@ def _apply_cnot(state: torch.Tensor, control: int, target: int) -> torch.Tensor:
     return torch.stack([off, on.flip(target_axis)], dim=control + 1)
 
 
+def _apply_matrix(state: torch.Tensor, matrix: torch.Tensor, wires) -> torch.Tensor:
+    """A (2**k, 2**k) or per-row (batch, 2**k, 2**k) matrix on ``wires`` (first wire most significant)."""
+    k, batch = len(wires), state.shape[0]
+    axes = [w + 1 for w in wires]
+    moved = torch.movedim(state, axes, list(range(state.dim() - k, state.dim())))
+    shape = moved.shape
+    flat = moved.reshape(batch, -1, 2 ** k)
+    out = flat @ (matrix.T if matrix.dim() == 2 else matrix.transpose(1, 2))
+    return torch.movedim(out.reshape(shape), list(range(state.dim() - k, state.dim())), axes)
+
+
 def simulate(circuit: Circuit, angles: torch.Tensor) -> torch.Tensor:
-    """Statevector (batch, 2, ..., 2) after the circuit, angles in gate-angle form."""
+    """Statevector (batch, 2, ..., 2) after the circuit, angles in gate-angle form (one column per slot)."""
     batch, n = angles.shape[0], circuit.n_qubits
     state = torch.zeros((batch,) + (2,) * n, dtype=torch.complex128)
     state.view(batch, -1)[:, 0] = 1.0
     k = 0
     for gate in circuit.gates:
-        state = _apply(state, gate, angles[:, k] if gate.is_rotation else None)
-        k += gate.is_rotation
+        params = [angles[:, k + i] for i in range(len(gate.params))]
+        state = _apply(state, gate, params)
+        k += len(params)
     return state
 
 
-def _apply(state, gate: Gate, theta):
+def _apply(state, gate: Gate, params):
+    # the gates of the seed circuits keep their own short paths; every other gate goes by its table matrix
     if gate.name == "H":
         return _apply_1q(state, _H, gate.wires[0])
     if gate.name == "CNOT":
         return _apply_cnot(state, *gate.wires)
-    return _apply_1q(state, _rotation(gate.name, theta), gate.wires[0])
+    if gate.name in ("RX", "RY", "RZ"):
+        return _apply_1q(state, _rotation(gate.name, params[0]), gate.wires[0])
+    m = matrix(gate.name, params, torch, len(gate.wires))
+    return _apply_matrix(state, m, gate.wires) if len(gate.wires) > 1 else _apply_1q(state, m, gate.wires[0])
 
 
 def z_signs(circuit: Circuit) -> torch.Tensor:

@@ -16,7 +16,6 @@ import pytest
 import torch
 
 from backends import BACKENDS, UserError, build_layer, make_circuit
-from harness.measuring import probe
 from harness.results import stats
 from harness.inputs.config import RunConfig
 from harness.results.provenance import _cgroup_cpu_limit, allowed_cpus

@@ -27,7 +27,6 @@ from ray import exceptions as rx  # noqa: E402
 
 from backends import UserError  # noqa: E402
 from harness.executing.ray_executor import RayCluster, ray_outcome  # noqa: E402
-from harness.executing.signals import Interrupted  # noqa: E402
 from harness.executing.sweep import Progress, SweepConfig, expand, run_sweep  # noqa: E402
 from harness.inputs.config import RunConfig  # noqa: E402
 from harness.results.provenance import allowed_cpus  # noqa: E402

@@ -41,6 +41,7 @@ import warnings
 import torch
 
 from backends.description import Circuit
+from backends.description.gates import GATES
 from backends.layer import QuantumLayer, WorkCount
 
 _CAST_WARNING = "Casting complex values to real discards the imaginary part"
@@ -67,6 +68,17 @@ def _z_string(qml, wires):
     return functools.reduce(operator.matmul, [qml.PauliZ(w) for w in wires])
 
 
+def _operation(qml, name: str):
+    """PennyLane's own operation for a table gate, called as ``op(*params, wires=...)``."""
+    kind, _, arg = GATES[name].pennylane.partition(":")
+    if kind == "adjoint":                        # Sdg, Tdg: PennyLane writes them as adjoints
+        return lambda *params, wires: qml.adjoint(getattr(qml, arg))(*params, wires=wires)
+    if kind == "PauliRot":                       # RZX: a Pauli rotation of the word, Z on the first wire
+        return lambda *params, wires: qml.PauliRot(*params, arg, wires=wires)
+    op = getattr(qml, kind)
+    return lambda *params, wires: op(*params, wires=wires if len(wires) > 1 else wires[0])
+
+
 def circuit_function(circuit: Circuit):
     """The QNode's quantum function, compiled from the gate list.
 
@@ -82,18 +94,8 @@ def circuit_function(circuit: Circuit):
         inp = lambda i: inputs[..., i]          # noqa: E731  (batch-friendly indexing)
         wgt = lambda j: weights[j]              # noqa: E731
         for gate in gates:
-            if gate.name == "H":
-                qml.Hadamard(wires=gate.wires[0])
-            elif gate.name == "CNOT":
-                qml.CNOT(wires=list(gate.wires))
-            elif gate.name == "RX":
-                qml.RX(gate.angle.evaluate(inp, wgt), wires=gate.wires[0])
-            elif gate.name == "RY":
-                qml.RY(gate.angle.evaluate(inp, wgt), wires=gate.wires[0])
-            elif gate.name == "RZ":
-                qml.RZ(gate.angle.evaluate(inp, wgt), wires=gate.wires[0])
-            else:  # pragma: no cover - Circuit only builds the gates above
-                raise ValueError(f"unknown gate {gate.name!r}")
+            params = [p.evaluate(inp, wgt) for p in gate.params]
+            _operation(qml, gate.name)(*params, wires=list(gate.wires))
         return [qml.expval(_z_string(qml, obs.wires)) for obs in observables]
 
     if circuit.n_weights:

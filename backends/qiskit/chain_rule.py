@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from backends.description import Circuit, Const, Expr
+from backends.description.gates import GATES
 
 
 class NumpyAngles:
@@ -17,7 +18,9 @@ class NumpyAngles:
 
     def __init__(self, circuit: Circuit):
         self.n_inputs, self.n_weights = circuit.n_inputs, circuit.n_weights
-        self.exprs = [g.angle for g in circuit.rotations]
+        self.exprs = list(circuit.slots)
+        # each slot's parameter-shift rule, from its gate's row of the table
+        self.rules = [GATES[g.name].shift for g in circuit.gates for _ in g.params]
         # (rotation k, variable index, d angle_k / d variable), only where it can be non-zero
         self.d_inputs = [(k, i, e.derivative("x", i)) for k, e in enumerate(self.exprs)
                          for i in sorted(e.inputs_used())]
@@ -39,7 +42,7 @@ class NumpyAngles:
         return expr.evaluate(lambda i: x[:, i], lambda j: w[j])
 
     def values(self, x, w):
-        """(batch, n_inputs), (n_weights,) float64 -> (batch, n_rotations) gate angles."""
+        """(batch, n_inputs), (n_weights,) float64 -> (batch, n_slots) gate angles."""
         out = np.empty((x.shape[0], len(self.exprs)))
         for k, expr in enumerate(self.exprs):
             out[:, k] = self._column(expr, x, w)

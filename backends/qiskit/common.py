@@ -14,30 +14,43 @@ import numpy as np
 import torch
 
 from backends.description import Circuit
+from backends.description.gates import GATES
 from backends.errors import UserError
 from backends.layer import QuantumLayer
 
 
 def compile_circuit(circuit: Circuit, angle_of: Callable[[int, Any], Any]):
-    """Walk ``circuit.gates`` into a new ``QuantumCircuit``.
+    """Walk ``circuit.gates`` into a new ``QuantumCircuit``, each gate Qiskit's own from the gate table.
 
-    ``angle_of(k, gate)`` gives the angle of the k-th rotation gate (a Qiskit
-    parameter, parameter expression or float). Wire ``i`` is qubit ``i``.
+    ``angle_of(k, expr)`` gives the value of the k-th parameter slot (a Qiskit
+    parameter, parameter expression or float). Wire ``i`` is qubit ``i``. The two
+    table gates Qiskit has no gate for are written as its users would: ``Rot`` as
+    RZ RY RZ, ``MultiRZ`` as a CNOT ladder around one RZ.
     """
     from qiskit import QuantumCircuit
 
     qc = QuantumCircuit(circuit.n_qubits, name=circuit.name)
     k = 0
     for gate in circuit.gates:
-        if gate.name == "H":
-            qc.h(gate.wires[0])
-        elif gate.name == "CNOT":
-            qc.cx(gate.wires[0], gate.wires[1])
-        elif gate.name in ("RX", "RY", "RZ"):
-            getattr(qc, gate.name.lower())(angle_of(k, gate), gate.wires[0])
-            k += 1
-        else:  # pragma: no cover - the builder only makes the gates above
-            raise ValueError(f"gate {gate.name!r} is not supported by the Qiskit backends")
+        params = [angle_of(k + i, p) for i, p in enumerate(gate.params)]
+        k += len(params)
+        spec = GATES[gate.name]
+        if spec.qiskit:
+            getattr(qc, spec.qiskit)(*params, *gate.wires)
+        elif gate.name == "Rot":                    # Rot(phi, theta, omega) = RZ(omega) RY(theta) RZ(phi)
+            w = gate.wires[0]
+            qc.rz(params[0], w)
+            qc.ry(params[1], w)
+            qc.rz(params[2], w)
+        elif gate.name == "MultiRZ":
+            ladder = list(zip(gate.wires[:-1], gate.wires[1:]))
+            for a, b in ladder:
+                qc.cx(a, b)
+            qc.rz(params[0], gate.wires[-1])
+            for a, b in reversed(ladder):
+                qc.cx(a, b)
+        else:  # pragma: no cover - every table gate is handled above
+            raise ValueError(f"gate {gate.name!r} has no Qiskit form")
     return qc
 
 
@@ -49,9 +62,9 @@ def gate_angle_circuit(circuit: Circuit):
     """
     from qiskit.circuit import ParameterVector
 
-    theta = ParameterVector("theta", len(circuit.rotations))
-    qc = compile_circuit(circuit, lambda k, gate: theta[k])
-    assert list(qc.parameters) == list(theta), "parameter order must follow the rotations"
+    theta = ParameterVector("theta", len(circuit.slots))
+    qc = compile_circuit(circuit, lambda k, expr: theta[k])
+    assert list(qc.parameters) == list(theta), "parameter order must follow the slots"
     return qc, theta
 
 
@@ -121,8 +134,8 @@ def expression_circuit(circuit: Circuit, backend: str = "qiskit-ml"):
     x = ParameterVector("x", circuit.n_inputs)
     w = ParameterVector("w", circuit.n_weights)
 
-    def angle_of(k, gate):
-        value = gate.angle.evaluate(lambda i: x[i], lambda j: w[j])
+    def angle_of(k, expr):
+        value = expr.evaluate(lambda i: x[i], lambda j: w[j])
         return float(value) if isinstance(value, (int, float)) else value
 
     qc = compile_circuit(circuit, angle_of)

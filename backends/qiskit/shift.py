@@ -1,18 +1,20 @@
 """Qiskit Aer with our own batched parameter-shift autograd function.
 
 The circuit description is compiled once into a Qiskit circuit in gate-angle
-form: one ``Parameter`` per rotation gate, in ``Circuit.rotations`` order. The
+form: one ``Parameter`` per parameter slot, in ``Circuit.slots`` order. The
 gate angles are computed from the description's expressions, and the chain
 rule from the angles back to inputs and weights uses the expressions'
 derivatives (``NumpyAngles``); the Qiskit side only ever differentiates with
-respect to gate angles, with the parameter-shift rule
+respect to gate angles, with each gate's parameter-shift rule from the gate
+table: two terms,
 
     dE/dtheta_k = (E(theta + pi/2 e_k) - E(theta - pi/2 e_k)) / 2,
 
-exact for RX/RY/RZ (generators with eigenvalues +-1/2).
+for generators with two eigenvalues (RX, RZZ, P, ...), four for the controlled
+rotations. Only the angles whose gradient is asked for are shifted.
 
 Every forward pass is ONE simulator call for the whole batch, and every
-backward pass is ONE simulator call for all 2*K*B shifted rows. Both go
+backward pass is ONE simulator call for all its shifted rows. Both go
 straight to one ``AerSimulator`` (statevector method) through ``AerRows``,
 which is built once per layer. Exact mode saves each Z string's expectation
 value inside the simulation (``save_expectation_value``); with ``shots=N`` Aer
@@ -108,12 +110,12 @@ class AerRows:
 
     def __init__(self, circuit: Circuit, *, shots: int | None = None, threads: int | None = None):
         from qiskit import QuantumCircuit
-        from qiskit.circuit import ParameterVector
+        from qiskit.circuit import ParameterExpression, ParameterVector
         from qiskit.quantum_info import Pauli
         from qiskit_aer import AerSimulator
 
         self.circuit, self.shots, self.threads = circuit, shots, threads
-        n, k = circuit.n_qubits, len(circuit.rotations)
+        n, k = circuit.n_qubits, len(circuit.slots)
         # exact mode reads expectation values off the state: one shot, nothing sampled
         self.simulator = AerSimulator(method="statevector", runtime_parameter_bind_enable=True,
                                       shots=shots or 1, **aer_backend_options(threads))
@@ -146,9 +148,12 @@ class AerRows:
             (aer_circuit,), (index_map,) = assemble_circuits([program])
             aer_circuit.circ_id = 0
             column = {p: c for c, p in enumerate(self.theta)}
-            # (Aer op index, parameter position) -> column of the (P, S) angle matrix
-            self._targets = [((index_map[i], 0), column[inst.operation.params[0]])
-                             for i, inst in enumerate(program.data) if inst.operation.is_parameterized()]
+            # (Aer op index, parameter position) -> column of the (P, S) angle matrix; every parameter of
+            # every gate (U has three; a controlled gate's is_parameterized() says False, so look at params)
+            self._targets = [((index_map[i], pos), column[param])
+                             for i, inst in enumerate(program.data)
+                             for pos, param in enumerate(inst.operation.params)
+                             if isinstance(param, ParameterExpression) and param in column]
             assert sorted(c for _, c in self._targets) == list(range(len(self.theta)))
             self._assembled = [aer_circuit]
 
@@ -262,14 +267,15 @@ class _ParameterShift(torch.autograd.Function):
         # only the angles whose gradient is asked for: an input-only angle is not shifted when the
         # inputs are plain data (a circuit first in its model), which halves the work on the scaling task
         cols = layer.angle_map.needed(need_x, need_w)
-        shift = np.zeros((len(cols), k))
-        shift[np.arange(len(cols)), cols] = np.pi / 2           # (S, K): shift s moves angle cols[s]
-        plus = theta[None, :, :] + shift[:, None, :]            # (S, B, K): row (s, b)
-        minus = theta[None, :, :] - shift[:, None, :]
-        rows = np.concatenate([plus, minus]).reshape(2 * len(cols) * batch, k)
-        values = layer._evaluate(rows, "backward").reshape(2, len(cols), batch, -1)
+        # every term of every needed angle's rule (two for RX, four for CRX): (angle, coefficient, shift)
+        terms = [(c, coeff, delta) for c in cols for coeff, delta in layer.angle_map.rules[c]]
+        shift = np.zeros((len(terms), k))
+        shift[np.arange(len(terms)), [c for c, _, _ in terms]] = [delta for _, _, delta in terms]
+        rows = (theta[None, :, :] + shift[:, None, :]).reshape(len(terms) * batch, k)   # row (term, b)
+        values = layer._evaluate(rows, "backward").reshape(len(terms), batch, -1)
         jacobian = np.zeros((k, batch, values.shape[-1]))       # (K, B, n_obs): d<Z>/d angle, 0 where not asked
-        jacobian[cols] = (values[0] - values[1]) / 2
+        for t, (c, coeff, _) in enumerate(terms):
+            jacobian[c] += coeff * values[t]
         grad = grad_output.detach().cpu().numpy().astype(np.float64)
         if ctx.mapped:
             grad = grad * layer._scale.numpy()

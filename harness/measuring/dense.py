@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from backends.description import Circuit
+from backends.description.gates import matrix
 
 MAX_QUBITS = 14        # the finite differences cost 2 (inputs + weights) + 1 simulations of the batch
 STEP = 1e-5            # float64: truncation ~ STEP**2 and rounding ~ 1e-16 / STEP both far below 1e-5
@@ -51,9 +52,14 @@ def expectations(circuit: Circuit, angles: np.ndarray) -> np.ndarray:
                 state = _apply(state, _H, gate.wires)
             elif gate.name == "CNOT":
                 state = _apply(state, _CNOT, gate.wires)
-            else:
+            elif gate.name in _PAULI:
                 state = _apply(state, _rotation(gate.name, float(theta[k])), gate.wires)
                 k += 1
+            else:                  # the other gates by the table's matrix, as (2,)*2k for the contraction
+                params = [float(t) for t in theta[k:k + len(gate.params)]]
+                k += len(params)
+                m = matrix(gate.name, params, np, len(gate.wires))
+                state = _apply(state, m.reshape((2,) * (2 * len(gate.wires))), gate.wires)
         probs = np.abs(state) ** 2
         values = []
         for obs in circuit.observables:
