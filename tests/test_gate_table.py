@@ -170,3 +170,13 @@ def test_a_refused_gate_really_is_broken_in_that_framework(backend, name, refere
         return
     agrees = torch.allclose(got.double(), out, atol=1e-5) and torch.allclose(xg.grad.double(), gx, atol=1e-5)
     assert not agrees, f"{backend} now runs {name} correctly: drop it from broken_gates"
+
+
+def test_qiskit_shift_refuses_controlled_gates_on_aers_public_path(references, monkeypatch):
+    import backends.qiskit.shift as shift
+    from backends import UserError
+    circuit, weights, x, *_ = references("CRX")
+    monkeypatch.setattr(shift, "USE_AER_INTERNALS", False)
+    with pytest.raises(UserError, match="cannot run CRX through Aer's public backend.run"):
+        build_layer("qiskit-shift", circuit, weights)
+    build_layer("qiskit-shift", references("RX")[0], references("RX")[1])     # other gates still run there
