@@ -28,3 +28,14 @@ def test_a_task_that_cannot_import_shows_its_error(monkeypatch, capsys):
     assert tasks["broken-task"]["import_error"].startswith("ModuleNotFoundError")
     assert tasks["moons"]["import_error"] is None
     assert all(b["available"] == (b["import_error"] is None) for b in data["backends"])
+
+
+def test_list_shows_the_gate_table(monkeypatch, capsys):
+    monkeypatch.setattr(listing, "backend_status", lambda: {name: "yes" for name in listing.BACKENDS})
+    text = listing.format_listing()
+    shown = text.split("gates (")[1].split("tasks:")[0]
+    assert "CRX(1)" in shown and "U(3)" in shown and "Toffoli" in shown and shown.count(",") == 29
+    data = listing.listing_data()
+    by_name = {g["name"]: g for g in data["gates"]}
+    assert (by_name["CRX"]["shift_terms"], by_name["RX"]["shift_terms"], by_name["H"]["shift_terms"]) == (4, 2, 0)
+    assert by_name["Rot"]["qiskit"] is None and by_name["RZX"]["pennylane"] == "PauliRot:ZX"

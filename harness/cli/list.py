@@ -13,6 +13,7 @@ import subprocess
 import sys
 
 from backends import BACKENDS, CIRCUITS, make_circuit
+from backends.description.gates import GATES
 from backends.registry import served_circuits
 
 IMPORT_TIMEOUT_S = 120
@@ -61,6 +62,11 @@ def backend_status() -> dict[str, str]:
     return status
 
 
+def _wrapped(text: str, width: int = 100) -> list[str]:
+    import textwrap
+    return ["  " + line for line in textwrap.wrap(text, width)]
+
+
 def _table(rows: list[list[str]]) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
@@ -88,6 +94,8 @@ def format_listing() -> str:
         n_out = "N" if spec.sizable else str(c.n_outputs)
         rows.append([spec.name, size, n_in, n_w, n_out, spec.summary])
     lines += _table(rows)
+    lines.append("gates (the description's gate table; every backend compiles from it):")
+    lines += _wrapped(", ".join(f"{g.name}({g.params})" if g.params else g.name for g in GATES.values()))
     lines.append("tasks:")
     rows = [["name", "circuit", "what"]]
     for task, problem in task_status().items():
@@ -130,7 +138,10 @@ def listing_data() -> dict:
                          "outputs": None if spec.sizable else c.n_outputs, "summary": spec.summary})
     tasks = [{"name": t.name, "circuit": t.circuit, "summary": t.summary, "import_error": problem}
              for t, problem in task_status().items()]
-    return {"backends": backends, "circuits": circuits, "tasks": tasks}
+    gates = [{"name": g.name, "wires": g.wires or None, "parameters": g.params, "qiskit": g.qiskit or None,
+              "pennylane": g.pennylane or None, "shift_terms": len(g.shift) if g.params else 0}
+             for g in GATES.values()]
+    return {"backends": backends, "circuits": circuits, "gates": gates, "tasks": tasks}
 
 
 def run(*, as_json: bool = False) -> int:
