@@ -94,7 +94,7 @@ def test_compare_list_json_and_main_exit_codes(run_cli, tmp_path):
     listing = run_cli("list", "--json")
     data = json.loads(listing.stdout)
     assert {"default-adjoint-vjp", "lightning-adjoint-vjp", "torch"} <= {b["name"] for b in data["backends"]}
-    assert {"backends", "circuits", "tasks"} == set(data)
+    assert {"backends", "circuits", "gates", "tasks"} == set(data)
 
 
 def test_console_script_points_at_main_which_returns_the_exit_code(capsys):
