@@ -49,11 +49,11 @@ class _Lib:
             return x.to(self.lib.complex128) if self.lib.is_tensor(x) else self.lib.tensor(x, dtype=self.lib.complex128)
         return self.lib.asarray(x, dtype=complex)
 
-    def cos(self, x): return self.c(self.lib.cos(x / 2) if self.torch else self.lib.cos(self.lib.asarray(x) / 2))
-    def sin(self, x): return self.c(self.lib.sin(x / 2) if self.torch else self.lib.sin(self.lib.asarray(x) / 2))
+    def cos(self, x): return self.c(self.lib.cos(x / 2))
+    def sin(self, x): return self.c(self.lib.sin(x / 2))
     def phase(self, x): return self.lib.exp(1j * self.c(x))
 
-    def build(self, rows, like=None):
+    def build(self, rows):
         """A (..., d, d) matrix from entries that are numbers or same-shaped arrays."""
         shape = next((tuple(e.shape) for r in rows for e in r if hasattr(e, "shape")), ())
         full = (lambda v: self.lib.full(shape, v, dtype=self.lib.complex128)) if self.torch else \

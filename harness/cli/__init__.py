@@ -135,8 +135,17 @@ NOT_STORED = 3       # the run finished but its row is in a fallback file, not i
 
 def main(argv=None) -> int:
     from harness.executing.display import safe
-    # what the harness prints must never stop the work: a closed pipe silences the display only
+    # what the harness prints must never stop the work: a closed pipe silences the display only; the
+    # caller's streams come back afterwards (tests and the Python API call main in-process)
+    streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = safe(sys.stdout), safe(sys.stderr)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def _main(argv) -> int:
     args = build_parser().parse_args(argv)
     from harness.executing.signals import Interrupted
     from harness.results.store import RowNotStored

@@ -133,7 +133,8 @@ FIELDS: tuple[Field, ...] = (
     # --- status ---
     Field("status", (TEXT,), _STATUS, "ok, failed, timeout or killed", required="every"),
     Field("returncode", _I, _STATUS, "the child's exit status"),
-    Field("error", (TEXT, NULL), _STATUS, "first line the cause, then the tail of the child's output"),
+    Field("error", (TEXT, NULL), _STATUS, "first line the cause, then the tail of the child's output; a child that "
+          "crashed itself (an abort, a segfault) is failed with its own last words"),
     Field("nonfinite", (LIST, NULL), _STATUS, "fields whose NaN or Infinity was stored as null", items=(TEXT,)),
     Field("upgraded_from_schema", _I, _STATUS, "set on reading an older row"),
     Field("trimmed", (LIST, NULL), _STATUS, "bulky lists left out so the row stays readable", items=(TEXT,)),
