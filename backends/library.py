@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from backends.checks import ranged
-from backends.description import Circuit, CircuitBuilder, Observable
+from backends.description import Circuit, CircuitBuilder, z_observable
 from backends.errors import UserError
 
 
@@ -19,7 +19,7 @@ def textbook() -> Circuit:
     b = CircuitBuilder("textbook", 1, 1, 0)
     b.h(0)
     b.ry(b.x[0], 0)
-    return b.build([Observable((0,), scale=-0.5, offset=0.5)])
+    return b.build([z_observable((0,), scale=-0.5, offset=0.5)])
 
 
 def moons() -> Circuit:
@@ -31,7 +31,7 @@ def moons() -> Circuit:
     b.cnot(0, 1)
     b.ry(b.w[0], 0)
     b.ry(b.w[1], 1)
-    return b.build([Observable((0,)), Observable((1,))])
+    return b.build([z_observable((0,)), z_observable((1,))])
 
 
 def tutorial() -> Circuit:
@@ -44,7 +44,7 @@ def tutorial() -> Circuit:
     b = CircuitBuilder("tutorial", 2, 2, 4)
     _zz_feature_map(b)
     _real_amplitudes(b, reps=1)
-    return b.build([Observable((0, 1))])
+    return b.build([z_observable((0, 1))])
 
 
 def _zz_feature_map(b: CircuitBuilder, reps: int = 2) -> None:
@@ -81,7 +81,7 @@ def tutorial_classify() -> Circuit:
     b = CircuitBuilder("tutorial-classify", 2, 2, 8)
     _zz_feature_map(b)
     _real_amplitudes(b, reps=3)
-    return b.build([Observable((0, 1))])
+    return b.build([z_observable((0, 1))])
 
 
 def tutorial_parity() -> Circuit:
@@ -94,7 +94,7 @@ def tutorial_parity() -> Circuit:
     b = CircuitBuilder("tutorial-parity", 2, 2, 4)
     _zz_feature_map(b)
     _real_amplitudes(b, reps=1)
-    return b.build([Observable((0, 1), scale=0.5, offset=0.5), Observable((0, 1), scale=-0.5, offset=0.5)])
+    return b.build([z_observable((0, 1), scale=0.5, offset=0.5), z_observable((0, 1), scale=-0.5, offset=0.5)])
 
 
 def tutorial_regress() -> Circuit:
@@ -102,7 +102,7 @@ def tutorial_regress() -> Circuit:
     b = CircuitBuilder("tutorial-regress", 1, 1, 1)
     b.ry(b.x[0], 0)
     b.ry(b.w[0], 0)
-    return b.build([Observable((0,))])
+    return b.build([z_observable((0,))])
 
 
 def entangler(qubits: int = 4, layers: int = 2) -> Circuit:
@@ -118,7 +118,7 @@ def entangler(qubits: int = 4, layers: int = 2) -> Circuit:
         elif qubits > 2:
             for i in range(qubits):
                 b.cnot(i, (i + 1) % qubits)
-    return b.build([Observable((i,)) for i in range(qubits)])
+    return b.build([z_observable((i,)) for i in range(qubits)])
 
 
 @dataclass(frozen=True)

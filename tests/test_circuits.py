@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from backends import UserError, build_layer, make_circuit
-from backends.description import Observable
+from backends.description import z_observable
 from harness.measuring.weights import initial_weights
 
 I2 = np.eye(2)
@@ -158,8 +158,8 @@ def test_entangler_structure():
 
 
 def test_observable_labels():
-    assert Observable((0, 1)).pauli_string(3) == "IZZ"
-    assert Observable((2,)).pauli_string(3) == "ZII"
+    assert z_observable((0, 1)).pauli_string(3) == "IZZ"
+    assert z_observable((2,)).pauli_string(3) == "ZII"
 
 
 @pytest.mark.parametrize("kwargs,message", [

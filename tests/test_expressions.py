@@ -10,7 +10,7 @@ import torch
 from qiskit.circuit import Parameter
 
 from backends import build_layer
-from backends.description import CircuitBuilder, Input, Observable, Weight
+from backends.description import CircuitBuilder, Input, Weight, z_observable
 from backends.description import expressions as E
 
 X, W = Input(0), Weight(0)
@@ -67,7 +67,7 @@ def test_every_backend_runs_a_circuit_of_such_angles_as_the_reference(backend):
     b.cnot(0, 1)
     b.rx(E.exp(0.3 * b.x[0]) - E.sqrt(2 + b.x[1]), 1)
     b.h(0)
-    circuit = b.build([Observable((0,)), Observable((1,)), Observable((0, 1))])
+    circuit = b.build([z_observable((0,)), z_observable((1,)), z_observable((0, 1))])
     weights = torch.tensor([0.8, -0.4])
     x = torch.tensor([[0.3, -0.5], [-0.9, 0.7]])
     cot = torch.tensor([[1.0, -0.5, 0.25], [0.3, 0.2, -1.0]])

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from harness.reporting.report import build_report
-from harness.executing.runner import RUN_DIR_PREFIX, _remove_stale_run_dirs
+from harness.executing.runner import RUN_DIR_PREFIX, _cause, _remove_stale_run_dirs
 from harness.results.store import Store, read_rows, row_problem, store_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -365,6 +365,17 @@ def test_a_50_mb_garbage_line_is_left_out_without_reading_it_whole(store, capsys
     assert capsys.readouterr().err.count("longer than any row") == 1
 
 
+def test_an_interpreter_that_cannot_start_is_named_by_the_loader():
+    """Under a tight address-space limit the loader fails before Python runs (status 127); its words are the cause."""
+    limit = 6 * 2 ** 20
+    proc = subprocess.run([sys.executable, "-c", "pass"], capture_output=True, text=True,
+                          preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)))
+    assert proc.returncode == 127, proc.stderr
+    cause = _cause(proc.stderr.splitlines(), proc.returncode)
+    assert cause.startswith("error while loading shared libraries: lib") and "failed to map segment" in cause
+    assert cause.endswith("(exit status 127)")
+
+
 def test_a_memory_limit_that_fails_the_child_shows_its_own_cause_everywhere(store):
     results, before = store
     limit = 400 * 2 ** 20              # enough for the parent, not for torch in the child
@@ -378,7 +389,8 @@ def test_a_memory_limit_that_fails_the_child_shows_its_own_cause_everywhere(stor
     # where the limit bites decides the cause: torch's libraries cannot be mapped (an ImportError), or
     # torch loads and a later C++ allocation aborts the child; either way its own words are the cause
     assert any(w in cause for w in ("failed to map segment", "MemoryError", "std::bad_alloc")), cause
-    assert cause.endswith(("(exit status 1)", "(crashed with SIGABRT)")) and "exited with status" not in cause
+    assert cause.endswith(("(exit status 1)", "(exit status 127)", "(crashed with SIGABRT)"))
+    assert "exited with status" not in cause
     assert f"classical (seed 0, 1 threads, {_policy()}): failed\n  {cause}" in err          # the run summary
     report = build_report(results)
     assert cause in set(report.failures["error"])                             # the report's table

@@ -12,7 +12,7 @@ from qiskit import QuantumCircuit
 from qiskit.quantum_info import Operator
 
 from backends import BACKENDS, build_layer
-from backends.description import CircuitBuilder, Observable
+from backends.description import CircuitBuilder, z_observable
 from backends.description.gates import FOUR_TERM, GATES, TWO_TERM, matrix
 from backends.layer import quantum_weights
 
@@ -73,7 +73,7 @@ def _probe(name: str):
     for i in range(b.n_qubits):               # read in another basis, so phases show in Z
         b.h(i)
     b.rx(b.w[spec.params], 0)
-    return b.build([Observable((i,)) for i in range(b.n_qubits)] + [Observable((0, 1), scale=0.5, offset=0.1)])
+    return b.build([z_observable((i,)) for i in range(b.n_qubits)] + [z_observable((0, 1), scale=0.5, offset=0.1)])
 
 
 def _outputs_and_grads(backend, circuit, weights, x, cotangent):

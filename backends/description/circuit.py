@@ -3,8 +3,8 @@
 A circuit is a list of gates on numbered wires, each a row of the gate table
 (``backends.description.gates``). A gate's parameters are expressions of the
 layer's inputs and weights (``backends.description.expressions``).
-The outputs are expectation values of Pauli-Z strings, each optionally mapped
-through ``offset + scale * <P>`` (the textbook reads P(|1>) = (1 - <Z>) / 2).
+The outputs are ``offset + sum_k c_k <P_k>`` over Pauli words
+(``backends.description.observables``; the textbook reads P(|1>) = (1 - <Z>) / 2).
 
 Backends never hand-write circuits: they walk ``Circuit.gates``. The simplest
 way to do so is in "gate-angle form": every parameter slot of every gate (in
@@ -20,6 +20,7 @@ from typing import Sequence
 
 from .expressions import Expr, Input, Weight, _lift
 from .gates import GATES
+from .observables import Observable
 
 ROTATIONS = tuple(name for name, g in GATES.items() if g.params)      # gates with parameters
 
@@ -38,29 +39,6 @@ class Gate:
     def angle(self) -> Expr | None:
         """The one parameter of a one-parameter gate (RX, CRZ, ...); None for a gate without."""
         return self.params[0] if len(self.params) == 1 else None
-
-
-@dataclass(frozen=True)
-class Observable:
-    """``offset + scale * <Z_w1 Z_w2 ...>`` over ``wires``."""
-
-    wires: tuple[int, ...]
-    scale: float = 1.0
-    offset: float = 0.0
-
-    @property
-    def label(self) -> str:
-        core = "".join(f"Z{w}" for w in self.wires)
-        if (self.scale, self.offset) == (1.0, 0.0):
-            return core
-        return f"{self.offset:g}{self.scale:+g}*{core}"
-
-    def pauli_string(self, n_qubits: int) -> str:
-        """Qiskit's little-endian label: wire 0 is the rightmost character."""
-        chars = ["I"] * n_qubits
-        for w in self.wires:
-            chars[n_qubits - 1 - w] = "Z"
-        return "".join(chars)
 
 
 @dataclass(frozen=True)
@@ -163,4 +141,5 @@ def parity_readout(circuit: Circuit) -> bool:
     """
     every = tuple(range(circuit.n_qubits))
     return bool(circuit.observables) and all(
-        o.wires == every and o.offset == 0.5 and abs(o.scale) == 0.5 for o in circuit.observables)
+        o.single and o.z_only and o.wires == every and o.offset == 0.5 and abs(o.scale) == 0.5
+        for o in circuit.observables)

@@ -153,6 +153,8 @@ def run_config(cfg: RunConfig, results_dir="results", echo="stderr", store: Stor
 RUN_DIR_PREFIX = "harness-run-"
 # signals a process sends itself when it breaks: the run failed, nobody killed it
 CRASHES = (signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS, signal.SIGFPE, signal.SIGILL)
+# the dynamic loader's words when a library of the interpreter cannot be mapped (a memory limit)
+_LOADER = "error while loading shared libraries:"
 _TRACEBACK_END = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Interrupt|Exit)|MemoryError)\b")
 
 
@@ -175,6 +177,8 @@ def _cause(tail, returncode, how: str | None = None) -> str:
     for line in reversed(lines):
         if _TRACEBACK_END.match(line) or line.startswith("what():"):
             return f"{line.removeprefix('what():').strip()} ({how})"
+        if _LOADER in line:            # the interpreter itself could not start (status 127)
+            return f"{line[line.index(_LOADER):]} ({how})"
     return how if returncode is None else f"exited with status {returncode}"
 
 
