@@ -127,14 +127,22 @@ def served_circuits(spec: BackendSpec) -> list[str]:
     return [n for n in CIRCUITS if not spec.refuses(make_circuit(n))]
 
 
-def refuse_circuit(spec: BackendSpec, circuit: Circuit) -> None:
-    """A backend that serves only some circuits refuses the others in one line naming those it serves."""
+def refusal(spec: BackendSpec, circuit: Circuit) -> str | None:
+    """Why ``spec`` cannot run ``circuit``, in one line naming what it serves; None when it can."""
     broken = spec.broken_gate(circuit)
     if broken:
-        raise UserError(f"backend '{spec.name}' cannot run circuit '{circuit.name}' correctly ({broken})")
+        return f"backend '{spec.name}' cannot run circuit '{circuit.name}' correctly ({broken})"
     if spec.refuses(circuit):
-        raise UserError(f"backend '{spec.name}' serves only circuits whose outputs are {spec.serves_what} "
-                        f"({', '.join(served_circuits(spec))}); received circuit '{circuit.name}'")
+        return (f"backend '{spec.name}' serves only circuits whose outputs are {spec.serves_what} "
+                f"({', '.join(served_circuits(spec))}); received circuit '{circuit.name}'")
+    return None
+
+
+def refuse_circuit(spec: BackendSpec, circuit: Circuit) -> None:
+    """A backend that serves only some circuits refuses the others in one line naming those it serves."""
+    why = refusal(spec, circuit)
+    if why:
+        raise UserError(why)
 
 
 def build_layer(name: str, circuit: Circuit, weights, *, shots=None, threads: int | None = None):

@@ -2,6 +2,8 @@
 
 What a user may import from here (everything else is private machinery and may change):
 
+- your own circuit in your own code: ``load_circuit`` (a file, a Qiskit circuit, a PennyLane quantum function),
+  ``layer`` (a backend's ``torch.nn.Module``), ``check`` (every backend against the torch reference)
 - circuits and layers: ``make_circuit``, ``build_layer``, ``initial_weights``, ``BACKENDS``, ``CIRCUITS``
 - checking a layer against the torch reference: ``CheckConfig``, ``run_check``
 - running: ``RunConfig``, ``run_config`` (one run in a fresh child process), ``SweepConfig``, ``run_sweep``,
@@ -18,7 +20,8 @@ import importlib
 
 _PUBLIC = {
     "make_circuit": "backends", "build_layer": "backends", "BACKENDS": "backends", "CIRCUITS": "backends",
-    "UserError": "backends", "initial_weights": "harness.measuring.weights",
+    "UserError": "backends", "load_circuit": "harness.api", "layer": "harness.api", "check": "harness.api",
+    "initial_weights": "harness.measuring.weights",
     "CheckConfig": "harness.measuring.check", "run_check": "harness.measuring.check",
     "RunConfig": "harness.inputs.config", "run_config": "harness.executing.runner",
     "SweepConfig": "harness.executing.sweep", "run_sweep": "harness.executing.sweep", "TASKS": "harness.tasks",

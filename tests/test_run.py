@@ -143,7 +143,7 @@ def test_mnist_model_keeps_the_batch_dimension(circuit, batch):
 
 @pytest.mark.parametrize("kwargs,message", [
     (dict(task="nope"), "unknown task 'nope'; valid: moons, mnist01, mnist37, scaling"),
-    (dict(task="moons", circuit="tutorial"), "task 'moons' runs circuits moons; received 'tutorial'"),
+    (dict(task="moons", circuit="tutorial"), "task 'moons' runs circuits moons or a circuit file; received 'tutorial'"),
     (dict(task="moons", qubits=4), "--qubits and --layers size the entangler circuit"),
     (dict(task="moons", digits=(3, 7)), "--digits applies to the MNIST tasks"),
     (dict(task="mnist01", digits=(3, 3)), "digits must be two different digits 0-9"),

@@ -12,7 +12,7 @@ import os
 import numpy as np
 import pytest
 
-from backends import UserError
+from backends import UserError, make_circuit
 from harness.inputs import resources, validate
 from harness.cli import main
 from harness.inputs.config import RunConfig
@@ -103,7 +103,7 @@ BAD_RUNS = [
     (["--timeout", "-1"], "timeout must be a finite number above 0"),
     (["--circuit", ""], "unknown circuit ''; valid: textbook, moons, tutorial, entangler"),
     (["--circuit", "nope"], "unknown circuit 'nope'"),
-    (["--circuit", "tutorial"], "task 'moons' runs circuits moons; received 'tutorial'"),
+    (["--circuit", "tutorial"], "task 'moons' runs circuits moons or a circuit file; received 'tutorial'"),
     (["--qubits", "4"], "--qubits and --layers size the entangler circuit (task 'scaling'); task 'moons' runs"),
     (["--digits", "3,7"], "--digits applies to the MNIST tasks (mnist01, mnist37); task 'moons' has none"),
     (["--data-dir", "/tmp"], "--data-dir applies to the MNIST tasks (mnist01, mnist37); task 'moons'"),
@@ -155,7 +155,7 @@ BAD_SWEEPS = [
     (["--tasks", "moons", "--digits", "3,7"], "--digits applies to the MNIST tasks (mnist01, mnist37); "
                                               "task 'moons' has none"),
     (["--tasks", "moons", "--data-dir", "/tmp"], "--data-dir applies to the MNIST tasks"),
-    (["--tasks", "moons", "--circuit", "tutorial"], "task 'moons' runs circuits moons; received 'tutorial'"),
+    (["--tasks", "moons", "--circuit", "tutorial"], "task 'moons' runs circuits moons or a circuit file; received 'tutorial'"),
     (["--tasks", "moons", "--circuit", ""], "unknown circuit ''"),
     (["--backends", "torch,,classical"], "backends must be comma-separated names with none empty"),
     (["--seeds", "0,x"], "seed must be a whole number from 0 to 4294967295; received 'x'"),
@@ -260,13 +260,13 @@ def test_threads_above_the_cpus_allowed_are_warned_about_not_refused(capsys):
 
 
 def test_the_memory_floor_grows_as_a_statevector_does():
-    small, _ = resources.memory_floor("torch", 10, 2, 16, 32)
-    big, what = resources.memory_floor("torch", 11, 2, 16, 32)
+    small, _ = resources.memory_floor("torch", make_circuit("entangler", 10, 2), 16, 32)
+    big, what = resources.memory_floor("torch", make_circuit("entangler", 11, 2), 16, 32)
     # one more qubit: twice the amplitudes and 5/4 the gates (n * (1 + 2L))
     assert big == pytest.approx(small * 2 * 55 / 50)
     assert small == 16 * 2 ** 10 * 16 * 50 and "kept for backprop" in what
-    assert resources.memory_floor("lightning-adjoint", 10, 2, 16, 32)[0] == 2 * 16 * 2 ** 10
-    assert resources.memory_floor("classical", 30, 2, 16, 32)[0] == 0
+    assert resources.memory_floor("lightning-adjoint", make_circuit("entangler", 10, 2), 16, 32)[0] == 2 * 16 * 2 ** 10
+    assert resources.memory_floor("classical", make_circuit("entangler", 3, 2), 16, 32)[0] == 0
 
 
 @pytest.mark.parametrize("value", [True, 2.0, "2.5", " ", "0x10", "1_000", None, [1], "\u00b2", "+-5", "-"])

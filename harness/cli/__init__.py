@@ -49,9 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="backends, circuits and tasks, and what is available here")
     p.add_argument("--json", dest="as_json", action="store_true", help="print it as one JSON object")
+    p.add_argument("--circuit", help="describe one circuit (a built-in name or a file) and which backends serve it")
+    _circuit_options(p)
 
     p = sub.add_parser("check", help="compare every backend's outputs and gradients with the torch reference")
-    p.add_argument("--circuits", type=_names("circuits"), help="comma-separated circuit names (default: all)")
+    p.add_argument("--circuits", type=_names("circuits"),
+                   help="comma-separated built-in names or circuit files (.py, .qasm) (default: every built-in)")
+    p.add_argument("--circuit", dest="circuit_file", help="one circuit (a name or a file), as run takes it")
+    _circuit_options(p)
+    p.add_argument("--json", dest="as_json", action="store_true",
+                   help="print the points used and every backend's outputs and gradients there as JSON")
     p.add_argument("--backends", type=_names("backends"), help="comma-separated backend names (default: all)")
     p.add_argument("--qubits", type=_int("qubits"), help="entangler qubits (default 4)")
     p.add_argument("--layers", type=_int("layers"), help="entangler layers (default 2)")
@@ -110,7 +117,9 @@ def _run_options(p, single=True):
         p.add_argument("--qubits", type=_int("qubits"), help="entangler qubits (task scaling)")
         p.add_argument("--layers", type=_int("layers"), help="entangler layers (task scaling)")
         p.add_argument("--batch-size", type=_int("batch size"), help="override the task's batch size")
-    p.add_argument("--circuit", help="swap the task's circuit (mnist tasks: textbook or tutorial)")
+    p.add_argument("--circuit", help="swap the task's circuit: a built-in name (mnist tasks: textbook or "
+                                     "tutorial) or your own file: Qiskit or PennyLane .py, OpenQASM 3 .qasm")
+    _circuit_options(p)
     p.add_argument("--digits", type=_typed("digits"), help="MNIST digit pair, e.g. 3,7")
     p.add_argument("--shots", type=_typed("shots"), help="sample this many shots (default: exact)")
     p.add_argument("--threads", type=_int("threads"),
@@ -128,6 +137,16 @@ def _run_options(p, single=True):
     if single:
         p.add_argument("--json", dest="as_json", action="store_true",
                        help="print the result row as one JSON object on stdout")
+
+
+def _circuit_options(p):
+    p.add_argument("--observables", metavar="SPEC",
+                   help="the outputs instead of the circuit's own: comma-separated, each a sum such as "
+                        "'0.5*X0Z1 + Y2' (Pauli letters with their wires, real coefficients)")
+    p.add_argument("--inputs", dest="input_names", metavar="NAMES",
+                   help="a circuit file's input parameters by name, comma-separated (default: README's rule)")
+    p.add_argument("--weights", dest="weight_names", metavar="NAMES",
+                   help="a circuit file's weight parameters by name, comma-separated")
 
 
 NOT_STORED = 3       # the run finished but its row is in a fallback file, not in the store

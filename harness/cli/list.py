@@ -144,7 +144,47 @@ def listing_data() -> dict:
     return {"backends": backends, "circuits": circuits, "gates": gates, "tasks": tasks}
 
 
-def run(*, as_json: bool = False) -> int:
-    """Print the listing; exit status 0."""
+def circuit_data(source) -> dict:
+    """One circuit as plain data: its description, and for each backend and task whether it serves it and why not."""
+    from backends.registry import refusal
+    from harness.tasks import TASKS
+    c = source.circuit
+    status = backend_status()
+    backends = {name: {"serves": refusal(spec, c) is None and status[name] == "yes",
+                       "why_not": refusal(spec, c) or (None if status[name] == "yes" else status[name])}
+                for name, spec in BACKENDS.items()}
+    tasks = {t.name: (t.widths is None and c.n_inputs > 0) or (c.n_inputs, c.n_outputs) == t.widths
+             for t in TASKS.values()}
+    return {"name": c.name, "source": source.path, "format": source.format, "digest": source.digest,
+            "qubits": c.n_qubits, "inputs": c.n_inputs, "weights": c.n_weights, "outputs": [o.label for o in c.observables],
+            "gates": [{"name": g.name, "wires": list(g.wires), "params": [repr(p) for p in g.params]} for g in c.gates],
+            "backends": backends, "tasks": tasks}
+
+
+def format_circuit(data: dict) -> str:
+    where = f"{data['format']} file {data['source']}" if data["source"] else "built-in"
+    lines = [f"circuit {data['name']} ({where}{', digest ' + data['digest'] if data['digest'] else ''}): "
+             f"{data['qubits']} qubits, {data['inputs']} inputs, {data['weights']} weights, "
+             f"{len(data['outputs'])} outputs, {len(data['gates'])} gates",
+             "gates:"]
+    lines += [f"  {g['name']}({', '.join(g['params'])}) on {g['wires']}" if g["params"] else
+              f"  {g['name']} on {g['wires']}" for g in data["gates"]]
+    lines.append("outputs: " + ", ".join(data["outputs"]))
+    lines.append("backends:")
+    lines += _table([["name", "serves it", "why not"]] + [[n, "yes" if b["serves"] else "no", b["why_not"] or ""]
+                                                          for n, b in data["backends"].items()])
+    lines.append("tasks it fits: " + ", ".join(t for t, ok in data["tasks"].items() if ok))
+    return "\n".join(lines)
+
+
+def run(*, as_json: bool = False, circuit=None, observables=None, input_names=None, weight_names=None) -> int:
+    """Print the listing (or one circuit's description with ``circuit``); exit status 0."""
+    if circuit is not None:
+        from backends.sources import load_source
+        from harness.inputs.circuits import parameter_names
+        data = circuit_data(load_source(circuit, observables=observables, inputs=parameter_names(input_names),
+                                        weights=parameter_names(weight_names)))
+        print(json.dumps(data, indent=2) if as_json else format_circuit(data))
+        return 0
     print(json.dumps(listing_data(), indent=2) if as_json else format_listing())
     return 0

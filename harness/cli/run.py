@@ -7,7 +7,8 @@ import sys
 from harness.cli.common import notes, others_timing
 
 
-def run(*, task="moons", backend="torch", circuit=None, qubits=None, layers=None, digits=None, seed=0,
+def run(*, task="moons", backend="torch", circuit=None, observables=None, input_names=None, weight_names=None,
+        qubits=None, layers=None, digits=None, seed=0,
         shots=None, threads=None, env=(), epochs=None, batch_size=None, lr=None, train_size=None,
         test_size=None, data_dir=None, timeout=None, results="results", as_json=False) -> int:
     """Exit status 0 when the run is ok, 1 when it failed, timed out or was killed."""
@@ -17,7 +18,8 @@ def run(*, task="moons", backend="torch", circuit=None, qubits=None, layers=None
     from harness.results.store import Store
 
     checked = check_run(RunConfig(
-        task=task, backend=backend, circuit=circuit, qubits=qubits, layers=layers, digits=digits, seed=seed,
+        task=task, backend=backend, circuit=circuit, observables=observables, input_names=input_names,
+        weight_names=weight_names, qubits=qubits, layers=layers, digits=digits, seed=seed,
         shots=shots, threads=threads, env=parse_env(env), epochs=epochs, batch_size=batch_size, lr=lr,
         train_size=train_size, test_size=test_size, data_dir=data_dir, timeout_s=timeout))
     notes(checked.notes)

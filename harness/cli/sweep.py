@@ -8,7 +8,7 @@ from backends import UserError
 
 def run(*, backends=("all",), tasks=("moons",), seeds=(0,), qubits=(), layers=(), batch_sizes=(), force=False,
         rerun_other_code=False, retry_timeouts=False, executor="local", address=None, per_node=1, circuit=None,
-        digits=None, shots=None, threads=None, env=(), timeout=None, epochs=None, lr=None, train_size=None,
+        observables=None, input_names=None, weight_names=None, digits=None, shots=None, threads=None, env=(), timeout=None, epochs=None, lr=None, train_size=None,
         test_size=None, data_dir=None, results="results") -> int:
     """Exit status 0 when no run failed or was killed, else 1."""
     from harness.executing.sweep import SweepConfig, run_sweep
@@ -17,7 +17,8 @@ def run(*, backends=("all",), tasks=("moons",), seeds=(0,), qubits=(), layers=()
 
     if executor == "local" and (address is not None or per_node != 1):
         raise UserError("--address and --per-node apply to --executor ray")
-    base = RunConfig(circuit=circuit, digits=digits, shots=shots, threads=threads, env=parse_env(env),
+    base = RunConfig(circuit=circuit, observables=observables, input_names=input_names, weight_names=weight_names,
+                     digits=digits, shots=shots, threads=threads, env=parse_env(env),
                      epochs=epochs, lr=lr, train_size=train_size, test_size=test_size, data_dir=data_dir,
                      timeout_s=timeout)
     counts = run_sweep(SweepConfig(backends=backends, tasks=tasks, seeds=seeds, qubits=qubits, layers=layers,

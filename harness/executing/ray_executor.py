@@ -41,6 +41,7 @@ from backends import UserError
 from harness.results.provenance import THREAD_PREFIXES, allowed_cpus, thread_env
 from harness.executing.runner import make_row
 from harness.executing.signals import Interrupted, deferred, raise_pending
+from backends.library import make_circuit
 from harness.inputs.resources import memory_floor
 from harness.results.store import RowNotStored
 
@@ -183,7 +184,8 @@ class RayCluster:
         options = dict(num_cpus=cfg.threads, max_retries=0,
                        scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=False))
         if cfg.qubits:
-            need = memory_floor(cfg.backend, cfg.qubits, cfg.layers, cfg.batch_size, cfg.test_size)[0]
+            need = memory_floor(cfg.backend, make_circuit(cfg.circuit, cfg.qubits, cfg.layers), cfg.batch_size,
+                                cfg.test_size)[0]
             if 0 < need <= self.nodes[node_id]["Resources"].get("memory", 0):
                 options["memory"] = need
         return options

@@ -16,7 +16,12 @@ from harness.tasks import TASKS
 class RunConfig:
     task: str = "moons"
     backend: str = "torch"
-    circuit: str | None = None         # None: the task's default
+    circuit: str | None = None         # a built-in name or a circuit file; None: the task's default
+    observables: str | None = None     # --observables SPEC: the outputs instead of the circuit's own
+    input_names: tuple[str, ...] | None = None    # a circuit file's input parameters, by name (--inputs)
+    weight_names: tuple[str, ...] | None = None   # and its weights (--weights)
+    circuit_digest: str | None = None  # filled by resolve: the file's (or changed outputs') digest
+    circuit_format: str | None = None  # filled by resolve: "built-in", "qiskit", "qasm3", "pennylane"
     qubits: int | None = None          # entangler only
     layers: int | None = None          # entangler only
     digits: tuple[int, int] | None = None   # MNIST tasks only
@@ -41,6 +46,8 @@ class RunConfig:
         d = dataclasses.asdict(self)
         d["digits"] = list(self.digits) if self.digits else None
         d["env"] = {k: v for k, v in self.env}
+        for key in ("input_names", "weight_names"):
+            d[key] = list(d[key]) if d[key] is not None else None
         return d
 
     @classmethod
@@ -49,6 +56,9 @@ class RunConfig:
         d = {k: v for k, v in d.items() if k in known}
         if d.get("digits") is not None:
             d["digits"] = tuple(d["digits"])
+        for key in ("input_names", "weight_names"):
+            if d.get(key) is not None:
+                d[key] = tuple(d[key])
         if isinstance(d.get("env"), dict):
             d["env"] = tuple(d["env"].items())
         return cls(**d)

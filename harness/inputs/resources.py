@@ -32,22 +32,23 @@ def _gib(n: float) -> str:
     return f"{n / 2 ** 30:.1f} GiB" if n >= 2 ** 30 else f"{n / 2 ** 20:.0f} MiB"
 
 
-def memory_floor(backend: str, qubits: int, layers: int, batch: int, n_eval: int) -> tuple[int, str]:
+def memory_floor(backend: str, circuit, batch: int, n_eval: int) -> tuple[int, str]:
     """A lower bound of the bytes a statevector run must hold at once, and what holds them.
 
     A state of n qubits is 2**n complex128 amplitudes (16 bytes each).
     Autograd and backprop keep the state after every gate for every sample of
-    the batch (the entangler has n*(1 + 2L) gates); every other method holds
+    the batch (the circuit's own gate list: the entangler has n*(1 + 2L) gates); every other method holds
     at least the state and one working copy. Evaluation runs ``EVAL_BATCH``
     samples at once on the backends that broadcast. Only an obvious need is
     refused: the real figure is higher.
     """
+    qubits = circuit.n_qubits
     state = 16 * 2 ** qubits
     spec = BACKENDS[backend]
     if backend == "classical":
         return 0, "no statevector"
     if spec.diff_method in ("autograd", "backprop"):
-        gates = qubits * (1 + 2 * layers)
+        gates = len(circuit.gates)
         train = state * batch * gates
         evaluate = state * 2 * min(EVAL_BATCH, n_eval)
         if train >= evaluate:
@@ -56,8 +57,9 @@ def memory_floor(backend: str, qubits: int, layers: int, batch: int, n_eval: int
     return state * 2, f"a {_gib(state)} statevector and one working copy"
 
 
-def check_memory(backend: str, qubits: int, layers: int, batch: int, n_eval: int) -> None:
-    need, what = memory_floor(backend, qubits, layers, batch, n_eval)
+def check_memory(backend: str, circuit, batch: int, n_eval: int) -> None:
+    qubits = circuit.n_qubits
+    need, what = memory_floor(backend, circuit, batch, n_eval)
     have = machine_memory_bytes()
     if have is not None and need > have:
         raise UserError(f"{qubits} qubits on '{backend}' need at least {_gib(need)} ({what}), more than the "

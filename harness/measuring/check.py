@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from backends import BACKENDS, CIRCUITS, UserError, build_layer, make_circuit
+from backends import BACKENDS, CIRCUITS, UserError, build_layer
 from backends.layer import quantum_weights
 from backends.registry import served_circuits
 
@@ -32,7 +32,7 @@ REFERENCE = "torch"
 
 @dataclass(frozen=True)
 class CheckConfig:
-    circuits: tuple[str, ...] = tuple(CIRCUITS)
+    circuits: tuple[str, ...] = tuple(CIRCUITS)     # built-in names or circuit files
     backends: tuple[str, ...] = tuple(BACKENDS)
     qubits: int | None = None          # entangler only
     layers: int | None = None          # entangler only
@@ -42,6 +42,9 @@ class CheckConfig:
     tolerance: float = 1e-5
     sigmas: float = 5.0
     threads: int | None = None
+    observables: str | None = None     # --observables SPEC, for every chosen circuit
+    input_names: tuple[str, ...] | None = None
+    weight_names: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -55,12 +58,20 @@ class CheckRow:
     seconds: float = math.nan
     note: str = ""
     traceback: str = ""                # set when the backend raised something other than a UserError
+    values: dict = field(default_factory=dict)    # outputs, grad_x, grad_w as lists (``check --json``)
 
 
 @dataclass
 class CheckReport:
     config: CheckConfig
     rows: list[CheckRow] = field(default_factory=list)
+    points: dict = field(default_factory=dict)    # circuit -> the inputs, weights and cotangent used
+
+    def as_json(self) -> dict:
+        """Every point and every backend's outputs and gradients there, for anyone to verify independently."""
+        return {"points": self.points, "cotangent_use": "gradients are of sum(cotangent * outputs)",
+                "rows": [{k: v for k, v in vars(r).items() if k != "traceback"} | {"traceback": r.traceback or None}
+                         for r in self.rows]}
 
     @property
     def ok(self) -> bool:
@@ -76,6 +87,21 @@ def _evaluate(layer, x, cotangent):
     w = quantum_weights(layer)
     grad_w = w.grad.detach().double().clone() if w is not None and w.grad is not None else None
     return out.detach().double(), x.grad.detach().double(), grad_w
+
+
+def check_sources(cfg):
+    """The chosen circuits: built-in names (``--qubits``/``--layers`` size the sizable ones) or files."""
+    from backends.sources import load_source
+    found = []
+    for name in cfg.circuits:
+        sizable = name in CIRCUITS and CIRCUITS[name].sizable
+        found.append(load_source(name, cfg.qubits if sizable else None, cfg.layers if sizable else None,
+                                 cfg.observables, cfg.input_names, cfg.weight_names))
+    return found
+
+
+def _values(out, gx, gw) -> dict:
+    return {"outputs": out.tolist(), "grad_x": gx.tolist(), "grad_w": gw.tolist() if gw is not None else None}
 
 
 def _max_abs(a, b) -> float:
@@ -117,18 +143,17 @@ def run_check(cfg: CheckConfig) -> CheckReport:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     report = CheckReport(cfg)
-    # --qubits/--layers size the sizable circuits (entangler) and leave fixed ones as they are
-    circuits = []
-    for name in cfg.circuits:
-        sizable = name in CIRCUITS and CIRCUITS[name].sizable
-        circuits.append(make_circuit(name, cfg.qubits if sizable else None, cfg.layers if sizable else None))
-    for circuit in circuits:
+    for source in check_sources(cfg):
+        circuit = source.circuit
         gen = torch.Generator().manual_seed(cfg.seed)
         x = ((torch.rand(cfg.batch, circuit.n_inputs, generator=gen) * 2 - 1) * math.pi).float()
         cotangent = torch.randn(cfg.batch, circuit.n_outputs, generator=gen, dtype=torch.float64)
         weights = initial_weights(circuit, cfg.seed)
         ref_layer = build_layer(REFERENCE, circuit, weights)
         ref = _evaluate(ref_layer, x, cotangent)
+        report.points[circuit.name] = {"inputs": x.double().tolist(), "weights": weights.double().tolist(),
+                                       "cotangent": cotangent.tolist(), "digest": source.digest,
+                                       "source": source.path, "format": source.format}
         bounds = None
         if shots is not None:
             raw = ref_layer.expectations(x.double()).detach()
@@ -168,6 +193,7 @@ def _check_one(name, circuit, x, weights, cotangent, ref, shots, bounds, cfg) ->
         row.traceback = traceback.format_exc()
         return row
     row.seconds = time.perf_counter() - start
+    row.values = _values(out, gx, gw)
     ref_out, ref_gx, ref_gw = ref
     row.out_diff, row.grad_x_diff, row.grad_w_diff = _max_abs(out, ref_out), _max_abs(gx, ref_gx), _max_abs(gw, ref_gw)
     if circuit.n_weights and gw is None:
@@ -193,6 +219,7 @@ def _check_reference(row, circuit, x, weights, cotangent, ref, cfg) -> CheckRow:
     start = time.perf_counter()
     expected = dense.reference(circuit, x, weights, cotangent)
     row.seconds = time.perf_counter() - start
+    row.values = _values(*ref)
     row.out_diff, row.grad_x_diff, row.grad_w_diff = (_max_abs(a, b) for a, b in zip(ref, expected))
     worst = max(v for v in (row.out_diff, row.grad_x_diff, row.grad_w_diff) if not math.isnan(v))
     row.status = "pass" if worst <= cfg.tolerance else "FAIL"

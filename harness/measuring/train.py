@@ -14,7 +14,8 @@ import time
 import torch
 from torch import nn
 
-from backends import UserError, backend_spec, build_layer, make_circuit
+from backends import UserError, backend_spec, build_layer
+from backends.sources import load_source
 
 from harness.measuring import EVAL_BATCH, probe
 from harness.results import stats
@@ -127,6 +128,15 @@ def _progress(msg: str):
     print(msg, file=sys.stderr, flush=True)
 
 
+def circuit_of(cfg):
+    """The resolved config's circuit, imported again from its file; refused if the file changed since validation."""
+    source = load_source(cfg.circuit, cfg.qubits, cfg.layers, cfg.observables, cfg.input_names, cfg.weight_names)
+    if source.digest != cfg.circuit_digest:
+        raise UserError(f"circuit file '{cfg.circuit}' changed after it was checked (digest {source.digest}, "
+                        f"checked {cfg.circuit_digest}); run again to check the new circuit")
+    return source.circuit
+
+
 def train(cfg, setup_started: float, progress=_progress, sampler: probe.Sampler | None = None) -> dict:
     """Train ``cfg`` (a resolved RunConfig) here and return the measured figures.
 
@@ -138,8 +148,8 @@ def train(cfg, setup_started: float, progress=_progress, sampler: probe.Sampler 
     task = spec.impl()
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
-    (X_train, y_train), (X_test, y_test) = task.load_data(cfg)
-    circuit = make_circuit(cfg.circuit, cfg.qubits, cfg.layers)
+    circuit = circuit_of(cfg)
+    (X_train, y_train), (X_test, y_test) = task.load_data(cfg, circuit)
     # classical layers first, from the seeded global generator, so every backend gets the same ones
     torch.manual_seed(cfg.seed)
     placeholder = nn.Identity()

@@ -47,7 +47,17 @@ FIELDS: tuple[Field, ...] = (
     Field("run_id", (TEXT,), _STATUS, "12 hex digits, unique per run"),
     Field("task", (TEXT,), _CONFIG, identity=True, required="every", label="{}"),
     Field("backend", (TEXT,), _CONFIG, identity=True, required="every", label="{}"),
-    Field("circuit", (TEXT, NULL), _CONFIG, identity=True, label="circuit {}"),
+    Field("circuit", (TEXT, NULL), _CONFIG, "a built-in name, or a circuit file's absolute path", identity=True,
+          label="circuit {}"),
+    Field("circuit_digest", (TEXT, NULL), _CONFIG, "16 hex digits of the circuit's canonical description; "
+          "empty for a built-in circuit with its own outputs", identity=True, label="#{}"),
+    Field("circuit_format", (TEXT, NULL), _CONFIG, "built-in, qiskit, qasm3 or pennylane"),
+    Field("observables", (TEXT, NULL), _CONFIG, "the outputs given with --observables", identity=True,
+          label="outputs {}"),
+    Field("input_names", (LIST, NULL), _CONFIG, "a circuit file's input parameters (--inputs)", identity=True,
+          label="inputs {}", items=(TEXT,)),
+    Field("weight_names", (LIST, NULL), _CONFIG, "its weight parameters (--weights)", identity=True,
+          label="weights {}", items=(TEXT,)),
     Field("qubits", _I, _CONFIG, "sizable circuits only", identity=True, label="{} qubits"),
     Field("layers", _I, _CONFIG, "sizable circuits only", identity=True, label="{} layers"),
     Field("digits", (LIST, NULL), _CONFIG, "MNIST tasks only", identity=True, label="digits {}"),
@@ -163,6 +173,10 @@ def label(name: str, value: str) -> str:
         return "exact"
     if value == "":
         return ""
+    if name == "circuit" and "/" in value:          # a file: its stem (the digest tells versions apart)
+        value = value.rstrip("/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    if name == "circuit_digest":
+        value = value[:8]
     text = (BY_NAME[name].label or name + " {}").format(value)
     return text[:-1] if value == "1" and text.endswith("s") else text      # "1 layer", "1 thread"
 

@@ -3,9 +3,12 @@
 One small module per task family, found by name through ``TASKS``. A task
 module provides:
 
-- ``load_data(cfg) -> ((X_train, y_train), (X_test, y_test))``
+- ``load_data(cfg, circuit) -> ((X_train, y_train), (X_test, y_test))`` (the
+  circuit, so synthetic data can be as wide as its inputs)
 - ``build_model(cfg, circuit, quantum_layer) -> nn.Module``, the quantum layer
-  placed between the classical layers the task's source used
+  placed between the classical layers the task's source used, resized to the
+  circuit's inputs and outputs (a task with ``widths`` takes only circuits of
+  those widths: its model is a tutorial's own)
 - ``loss(output, y) -> scalar tensor`` and ``predict(output) -> class indices``
   (a regression task has no ``predict``: it gets no accuracy)
 - ``optimizer(params, lr) -> torch.optim.Optimizer`` (one that needs a closure,
@@ -42,6 +45,8 @@ class TaskSpec:
     # extra forward passes over its training set only counted against its timeout
     train_accuracy: bool = True
     min_size: int = 1               # fewest samples per set its data can make (make_moons: one per class)
+    # (inputs, outputs) a circuit file must have when the task's model cannot adapt to it; None: it adapts
+    widths: tuple[int, int] | None = None
 
     def impl(self):
         return importlib.import_module(f"{__name__}.{self.module}")
@@ -64,15 +69,15 @@ TASKS: dict[str, TaskSpec] = {t.name: t for t in [
     TaskSpec("tutorial-classify", "tutorial_classify",
              "20 points, sign(x0 + x1); TwoLayerQNN alone, output <Z0Z1>, MSE (sum), LBFGS",
              "TorchConnector tutorial, Part 1 1A (qiskit-machine-learning)", "tutorial-classify", ("tutorial-classify",),
-             epochs=1, batch_size=20, lr=1.0, train_size=20, test_size=20, weights="tutorial"),
+             epochs=1, batch_size=20, lr=1.0, train_size=20, test_size=20, weights="tutorial", widths=(2, 1)),
     TaskSpec("tutorial-parity", "tutorial_parity",
              "the same points, labels 0/1; parity probabilities (SamplerQNN), cross-entropy, LBFGS",
              "TorchConnector tutorial, Part 1 1B (qiskit-machine-learning)", "tutorial-parity", ("tutorial-parity",),
-             epochs=1, batch_size=20, lr=1.0, train_size=20, test_size=20, weights="tutorial"),
+             epochs=1, batch_size=20, lr=1.0, train_size=20, test_size=20, weights="tutorial", widths=(2, 2)),
     TaskSpec("tutorial-regress", "tutorial_regress",
              "sin(x) + noise, 20 points; 1-qubit RY(x) RY(w) QNN, MSE (sum), LBFGS; test MSE",
              "TorchConnector tutorial, Part 1 2A (qiskit-machine-learning)", "tutorial-regress", ("tutorial-regress",),
-             epochs=1, batch_size=20, lr=1.0, train_size=20, test_size=20, weights="tutorial"),
+             epochs=1, batch_size=20, lr=1.0, train_size=20, test_size=20, weights="tutorial", widths=(1, 1)),
 ]}
 
 

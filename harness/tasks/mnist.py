@@ -7,7 +7,8 @@ does: its NLL is taken on probabilities, so the loss is -p(target), between -1
 and 0. With ``--circuit tutorial`` the network is the TorchConnector
 tutorial's own (qiskit-machine-learning's TorchConnector tutorial, Part 2): Conv(1,2,5)-pool-Conv(2,16,5)-pool-dropout,
 Linear(256,64), Linear(64,2), the 2-qubit `tutorial` circuit, Linear(1,1),
-then (x, 1-x) into NLL loss with Adam at lr 0.001, as there; its circuit
+then (x, 1-x) into NLL loss with Adam at lr 0.001, as there (a circuit file
+gets the textbook's network with Linear(64, inputs) and Linear(outputs, 1)); its circuit
 weights start uniform in [-1, 1), as ``TorchConnector`` draws them when given
 none (the task's ``connector`` weight scheme). The tutorial trains 10 epochs
 (``--epochs 10``); the task's default is the textbook's 20.
@@ -21,7 +22,7 @@ from torch.nn import functional as F
 from ..datasets.mnist import load_digits
 
 
-def load_data(cfg):
+def load_data(cfg, circuit=None):
     return load_digits(digits=cfg.digits, train_per_class=cfg.train_size, test_per_class=cfg.test_size,
                        seed=cfg.seed, data_dir=cfg.data_dir)
 
@@ -37,8 +38,10 @@ class HybridNet(nn.Module):
         self.fc1 = nn.Linear(256, 64)
         self.fc2 = nn.Linear(64, circuit.n_inputs)
         self.quantum = quantum_layer
-        # the tutorial maps its one <Z0 Z1> output through Linear(1, 1); the textbook uses P(|1>) as is
-        self.fc3 = nn.Linear(1, 1) if tutorial else nn.Identity()
+        # the tutorial maps its one <Z0 Z1> output through Linear(1, 1); the textbook uses P(|1>) as is;
+        # any other circuit is read the tutorial's way, through Linear(outputs, 1)
+        textbook = circuit.name == "textbook" and circuit.n_outputs == 1
+        self.fc3 = nn.Identity() if textbook else nn.Linear(circuit.n_outputs, 1)
 
     def forward(self, x):
         x = F.max_pool2d(F.relu(self.conv1(x)), 2)

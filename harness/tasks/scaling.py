@@ -12,9 +12,10 @@ from torch import nn
 from ..datasets.synthetic import load_synthetic
 
 
-def load_data(cfg):
-    return load_synthetic(n_features=cfg.qubits, train_size=cfg.train_size, test_size=cfg.test_size,
-                          seed=cfg.seed)
+def load_data(cfg, circuit=None):
+    # as wide as the circuit's inputs (the entangler: one per qubit)
+    width = circuit.n_inputs if circuit is not None else cfg.qubits
+    return load_synthetic(n_features=width, train_size=cfg.train_size, test_size=cfg.test_size, seed=cfg.seed)
 
 
 def build_model(cfg, circuit, quantum_layer):

@@ -13,7 +13,7 @@ from ..datasets.tutorial import load_tutorial_classification
 from ._tutorial import build_model, classifier_figures, optimizer  # noqa: F401
 
 
-def load_data(cfg):
+def load_data(cfg, circuit=None):
     return load_tutorial_classification(train_size=cfg.train_size, test_size=cfg.test_size, seed=cfg.seed)
 
 

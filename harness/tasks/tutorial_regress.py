@@ -20,7 +20,7 @@ from ._tutorial import build_model, optimizer, points  # noqa: F401
 CURVE_POINTS = 50            # np.linspace's default, as the tutorial's plot
 
 
-def load_data(cfg):
+def load_data(cfg, circuit=None):
     return load_tutorial_regression(train_size=cfg.train_size, test_size=cfg.test_size, seed=cfg.seed)
 
 

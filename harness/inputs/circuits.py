@@ -1,0 +1,76 @@
+"""The circuit of a run, checked: a built-in name or a file, its outputs, its widths against the task.
+
+Called by ``harness.inputs.validate`` (and ``check``), in the parent, before
+any child starts. A file is imported here once (it is the user's own Python
+code, or QASM read by Qiskit's importer); the child imports it again and
+refuses to run if its digest changed in between.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from backends import CIRCUITS, UserError
+from backends.library import DEFAULT_LAYERS, DEFAULT_QUBITS
+from backends.sources import Source, is_file, load_source
+
+
+@dataclass(frozen=True)
+class Chosen:
+    name: str                     # the built-in name, or the file's absolute path
+    source: Source
+    qubits: int | None            # the entangler's sizes; None for every other circuit
+    layers: int | None
+
+
+def parameter_names(values) -> tuple[str, ...] | None:
+    """``--inputs``/``--weights``: parameter names, comma-separated text or a sequence."""
+    if values is None:
+        return None
+    items = values.split(",") if isinstance(values, str) else list(values)
+    items = tuple(str(v).strip() for v in items)
+    if not items or any(not v for v in items):
+        raise UserError(f"parameter names {values!r} hold an empty name; give names such as 'x0,x1'")
+    return items
+
+
+def choose_circuit(cfg, task, integer) -> Chosen:
+    """The circuit ``cfg`` asks for on ``task``, or one line saying why it cannot run there."""
+    name = task.circuit if cfg.circuit is None else cfg.circuit
+    if not isinstance(name, str) or not name:
+        raise UserError(f"unknown circuit {name!r}; valid: {', '.join(CIRCUITS)}, or a circuit file (.py, .qasm)")
+    qubits = None if cfg.qubits is None else integer("qubits", cfg.qubits)
+    layers = None if cfg.layers is None else integer("layers", cfg.layers)
+    inputs, weights = parameter_names(cfg.input_names), parameter_names(cfg.weight_names)
+    if is_file(name):
+        if qubits is not None or layers is not None:
+            raise UserError("--qubits and --layers size the built-in entangler circuit; "
+                            f"a circuit file has its own sizes ('{name}')")
+        source = load_source(name, observables=cfg.observables, inputs=inputs, weights=weights)
+        fits_task(task, source)
+        return Chosen(source.path, source, None, None)
+    if name not in CIRCUITS:
+        raise UserError(f"unknown circuit '{name}'; valid: {', '.join(CIRCUITS)}, or a circuit file (.py, .qasm)")
+    if name not in task.circuits:
+        raise UserError(f"task '{task.name}' runs circuits {', '.join(task.circuits)}"
+                        + (" or a circuit file" if task.widths is None else "") + f"; received '{name}'")
+    if CIRCUITS[name].sizable:
+        qubits, layers = qubits or DEFAULT_QUBITS, layers or DEFAULT_LAYERS
+    elif qubits is not None or layers is not None:
+        raise UserError(f"--qubits and --layers size the entangler circuit (task 'scaling'); "
+                        f"task '{task.name}' runs the fixed-size '{name}' circuit")
+    source = load_source(name, qubits, layers, observables=cfg.observables, inputs=inputs, weights=weights)
+    if cfg.observables is not None:
+        fits_task(task, source)
+    return Chosen(name, source, qubits, layers)
+
+
+def fits_task(task, source: Source) -> None:
+    """A task whose classical layers cannot adapt takes only a circuit of its exact widths."""
+    c = source.circuit
+    if task.widths is not None and (c.n_inputs, c.n_outputs) != task.widths:
+        raise UserError(f"task '{task.name}' needs a circuit with {task.widths[0]} inputs and {task.widths[1]} "
+                        f"outputs (its model is the tutorial's own); circuit '{c.name}' has {c.n_inputs} inputs "
+                        f"and {c.n_outputs} outputs")
+    if c.n_inputs == 0:
+        raise UserError(f"circuit '{c.name}' has no inputs, so the data cannot reach it; "
+                        f"task '{task.name}' needs a circuit with at least one input parameter")
