@@ -92,8 +92,8 @@ def from_pennylane(qfunc, n_wires, weight_shapes, name: str = "pennylane", *, n_
     imported = Imported(builder.build(outputs), "pennylane", path,
                         PennyLaneSource(qfunc, wires, n_inputs, shapes),
                         tuple(f"inputs[..., {i}]" for i in range(n_inputs)),
-                        tuple(f"{n}{list(np.unravel_index(k, s)) if s else ''}" for n, s in shapes
-                              for k in range(int(np.prod(s)))))
+                        tuple(f"{n}[{', '.join(str(int(i)) for i in np.unravel_index(k, s))}]" if s else n
+                              for n, s in shapes for k in range(int(np.prod(s)))))
     _verify(where, imported)
     return imported
 
@@ -169,7 +169,8 @@ def _lowered(where: str, qml, tape, table):
     def keep(op):
         return op.name in table or (op.name == "PauliRot" and op.hyperparameters["pauli_word"] in _PAULI_ROT)
     try:
-        (lowered,), _ = qml.transforms.decompose(tape, gate_set=keep)
+        (lowered,), _ = qml.transforms.decompose(tape, gate_set=set(table) | {"PauliRot"},
+                                                  stopping_condition=keep)
     except Exception as err:
         raise UserError(f"{where}: cannot lower the circuit onto the gate table "
                         f"({type(err).__name__}: {' '.join(str(err).split())})") from None
