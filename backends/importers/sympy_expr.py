@@ -60,11 +60,13 @@ def _walk(node, by_name, lookup, where, whole) -> Expr:
         return out
     if node.is_Pow:
         base, power = node.args
-        if power.is_Integer:
-            p = int(power)
+        value = float(power) if power.is_Number else None
+        if value is not None and value.is_integer():
+            p = int(value)
             return 1.0 / (again(base) ** -p) if p < 0 else again(base) ** p
-        if power == sympy.Rational(1, 2):
-            return E.sqrt(again(base))
+        if value in (0.5, -0.5):                    # sqrt, as Qiskit writes it: a float power
+            root = E.sqrt(again(base))
+            return root if value > 0 else 1.0 / root
         raise UserError(f"{where}: {whole} raises to the power {power}; accepted: whole powers and square roots")
     name = type(node).__name__
     if name in _FUNCTIONS and len(node.args) == 1:
