@@ -150,19 +150,35 @@ def _trace(where: str, qfunc, n_inputs: int, shapes):
     except UserError:
         raise
     except Exception as err:
+        _refuse_state_preparation(where, err)
         raise UserError(f"{where}: cannot trace the quantum function with symbolic inputs and weights "
                         f"({type(err).__name__}: {' '.join(str(err).split())}); accepted: + - * / and numpy or "
                         "qml.math functions of inputs[..., i] and the weights, not torch functions") from None
+
+
+_STATE_PREP = ("AmplitudeEmbedding", "MottonenStatePreparation", "StatePrep", "BasisEmbedding", "BasisState")
+_STATE_PREP_WHY = ("it sets amplitudes from data, which the description cannot hold as gates with angles; "
+                   "embed with rotations (AngleEmbedding, IQPEmbedding) instead")
+
+
+def _refuse_state_preparation(where: str, err: Exception) -> None:
+    """A state preparation fails on symbols while it is built (it normalises them): name it, not the symbol."""
+    from pennylane.operation import StatePrepBase
+    tb = err.__traceback__
+    while tb is not None:
+        me = tb.tb_frame.f_locals.get("self")
+        if isinstance(me, StatePrepBase) or type(me).__name__ in _STATE_PREP:
+            raise UserError(f"{where}: state preparation ({type(me).__name__}) is not accepted: "
+                            f"{_STATE_PREP_WHY}") from None
+        tb = tb.tb_next
 
 
 def _lowered(where: str, qml, tape, table):
     from pennylane.measurements import MidMeasureMP
     from pennylane.operation import StatePrepBase
     for op in tape.operations:
-        if isinstance(op, StatePrepBase) or op.name in ("AmplitudeEmbedding", "MottonenStatePreparation"):
-            raise UserError(f"{where}: state preparation ({op.name}) is not accepted: it sets amplitudes from data, "
-                            "which the description cannot hold as gates with angles; embed with rotations "
-                            "(AngleEmbedding, IQPEmbedding) instead")
+        if isinstance(op, StatePrepBase) or op.name in _STATE_PREP:
+            raise UserError(f"{where}: state preparation ({op.name}) is not accepted: {_STATE_PREP_WHY}")
         if isinstance(op, MidMeasureMP) or op.name == "Conditional":
             raise UserError(f"{where}: mid-circuit measurement and classical control ({op.name}) are not accepted")
 
@@ -246,14 +262,14 @@ def _observable(where: str, k: int, measurement, wire):
 
 
 def _verify(where: str, imported: Imported) -> None:
-    from . import dense
+    from .dense import outputs as dense_outputs
     from .source import pennylane_values
     rng = np.random.default_rng(11)
     c = imported.circuit
     x = rng.uniform(-1.5, 1.5, (2, c.n_inputs))
     w = rng.uniform(-1.5, 1.5, c.n_weights)
     theirs = pennylane_values(imported.source, x, w)
-    ours = np.array([dense.outputs(c, row, w) for row in x])
+    ours = np.array([dense_outputs(c, row, w) for row in x])
     gap = float(np.max(np.abs(theirs - ours))) if ours.size else 0.0
     if not gap <= TOLERANCE:
         raise UserError(f"{where}: the import differs from PennyLane's default.qubit by {gap:.2g} at random inputs "

@@ -66,15 +66,20 @@ def load(path: Path, *, inputs=None, weights=None) -> Imported:
 
 
 def _parse(path: Path, text: str):
+    import contextlib
+    import io
+    printed = io.StringIO()      # the reference parser prints "line L:C ..." to stderr and raises an empty error
     try:
         from qiskit import qasm3
-        return qasm3.loads(text)
+        with contextlib.redirect_stderr(printed):
+            return qasm3.loads(text)
     except ImportError as err:
         raise UserError(f"{path}: reading OpenQASM 3 needs the package qiskit-qasm3-import ({err})") from None
     except Exception as err:                          # the importer's parse and conversion errors
         message = " ".join(str(err).split())
         if type(err).__name__ == "QASM3ParsingError":
-            raise UserError(f"{path}: OpenQASM 3 parse error at {message}") from None
+            where = printed.getvalue().strip().splitlines()
+            raise UserError(f"{path}: OpenQASM 3 parse error at {where[0] if where else message or '?'}") from None
         raise UserError(f"{path}: cannot import this OpenQASM 3: {message}") from None
 
 
