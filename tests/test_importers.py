@@ -207,3 +207,16 @@ def test_angles_keep_qiskit_expressions_exactly():
     qc.u(x, w.sin(), (x ** 2 + 1) ** 0.5, 1)
     imported = from_qiskit(qc, [x], [w], [SparsePauliOp("XZ"), SparsePauliOp("YY")])
     assert_agrees(imported, tol=1e-6)
+
+
+def test_without_observables_a_qiskit_circuit_reads_estimator_qnns_default_and_blocks_are_unrolled():
+    from qiskit.circuit.library import zz_feature_map
+    fm = zz_feature_map(2, reps=1)
+    w = Parameter("w")
+    qc = QuantumCircuit(3)
+    qc.append(fm.to_gate(), [2, 0])                 # a block: unrolled through its definition, on its qubits
+    qc.crx(w, 0, 1)
+    imported = from_qiskit(qc, list(fm.parameters), [w])
+    assert [o.label for o in imported.circuit.observables] == ["Z0Z1Z2"]    # EstimatorQNN: Z on every qubit
+    assert {g.wires for g in imported.circuit.gates if g.name == "CNOT"} == {(2, 0)}
+    assert_agrees(imported)
