@@ -76,6 +76,9 @@ def load_source(name: str | Circuit, qubits: int | None = None, layers: int | No
         circuit, fmt, path, imported = make_circuit(name, qubits, layers), "built-in", None, None
     if observables is not None:
         circuit = with_observables(circuit, observables)
+        if imported is not None:             # the source framework reads the same outputs (``check``)
+            from backends.importers import with_observables as source_with
+            imported = source_with(imported, circuit.observables)
     keyed = path is not None or observables is not None
     return Source(circuit, fmt, path, digest(circuit) if keyed else None, imported)
 

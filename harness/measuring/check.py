@@ -18,6 +18,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 from backends import BACKENDS, CIRCUITS, UserError, build_layer
@@ -158,6 +159,8 @@ def run_check(cfg: CheckConfig) -> CheckReport:
         if shots is not None:
             raw = ref_layer.expectations(x.double()).detach()
             bounds = _shot_bounds(circuit, x, weights, raw, cotangent, shots)
+        if source.imported is not None and shots is None:
+            report.rows.append(_check_source(source, x, weights, cotangent, ref))
         for name in cfg.backends:
             report.rows.append(_check_one(name, circuit, x, weights, cotangent, ref, shots, bounds, cfg))
     return report
@@ -208,6 +211,34 @@ def _check_one(name, circuit, x, weights, cotangent, ref, shots, bounds, cfg) ->
               and (gw is None or _within(gw - ref_gw, se_gw, cfg.sigmas)))
         row.status = "pass" if ok else "FAIL"
         row.note = f"within {cfg.sigmas:g} standard errors at {shots} shots"
+    return row
+
+
+SOURCE_TOLERANCE = 1e-6    # the torch reference against the circuit's own framework
+
+
+def _check_source(source, x, weights, cotangent, ref) -> CheckRow:
+    """The torch reference against the file's own framework: Qiskit's Statevector or PennyLane's default.qubit."""
+    from backends.importers import source_outputs
+    row = CheckRow(source.circuit.name, f"source ({source.format})", "skip")
+    start = time.perf_counter()
+    try:
+        found = source_outputs(source.imported, x.double().numpy(), weights.double().numpy())
+    except UserError as err:
+        row.status, row.note = "error", str(err)
+        return row
+    row.seconds = time.perf_counter() - start
+    cot = cotangent.numpy()
+    out = torch.from_numpy(found.values)
+    gx = torch.from_numpy(np.einsum("bk,bki->bi", cot, found.input_grads))
+    gw = torch.from_numpy(np.einsum("bk,bkw->w", cot, found.weight_grads)) if source.circuit.n_weights else None
+    row.values = _values(out, gx, gw)
+    ref_out, ref_gx, ref_gw = ref
+    row.out_diff, row.grad_x_diff, row.grad_w_diff = _max_abs(out, ref_out), _max_abs(gx, ref_gx), _max_abs(gw, ref_gw)
+    worst = max(v for v in (row.out_diff, row.grad_x_diff, row.grad_w_diff) if not math.isnan(v))
+    row.status = "pass" if worst <= SOURCE_TOLERANCE else "FAIL"
+    row.note = (f"the torch reference against the file's own framework ({found.method}), "
+                f"max |diff| <= {SOURCE_TOLERANCE:g}")
     return row
 
 
