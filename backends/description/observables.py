@@ -186,3 +186,31 @@ def check_wires(observables: Sequence[Observable], n_qubits: int) -> None:
         if outside:
             raise ValueError(f"output {k} ({obs.label}) reads wire {outside[0]}; "
                              f"the circuit has wires 0..{n_qubits - 1}")
+
+
+def measurement_groups(observables: Sequence[Observable]) -> tuple[list[dict[int, str]], list[tuple[int, Word]],
+                                                                    list[list[tuple[int, float]]]]:
+    """How a sampler measures every output's ``measured`` terms: qubit-wise commuting groups.
+
+    Returns ``bases`` (per group, wire -> letter; a wire not named is read in Z),
+    ``terms`` (each distinct word once, with its group) and, per output, its
+    (term index, coefficient) pairs. A term joins the first group whose letters
+    agree with its own on every shared wire (greedy); Z-only terms come first, so
+    Z-only outputs are one group read with no basis change.
+    """
+    words = list(dict.fromkeys(t.word for o in observables for t in o.measured))
+    words.sort(key=lambda word: not all(letter == "Z" for _, letter in word))   # stable: Z-only first
+    bases: list[dict[int, str]] = []
+    group_of: dict[Word, int] = {}
+    for word in words:
+        for g, basis in enumerate(bases):
+            if all(basis.get(w, letter) == letter for w, letter in word):
+                break
+        else:
+            g = len(bases)
+            bases.append({})
+        bases[g].update(dict(word))
+        group_of[word] = g
+    index = {word: i for i, word in enumerate(words)}
+    per_output = [[(index[t.word], t.coeff) for t in o.measured] for o in observables]
+    return bases, [(group_of[word], word) for word in words], per_output
