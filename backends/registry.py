@@ -128,13 +128,18 @@ def served_circuits(spec: BackendSpec) -> list[str]:
 
 
 def refuse_circuit(spec: BackendSpec, circuit: Circuit) -> None:
-    """A backend that serves only some circuits refuses the others in one line naming those it serves."""
+    """A backend that serves only some circuits refuses the others in one line naming those it serves.
+
+    It names the outputs received too: the same circuit with other observables
+    (``--observables``) keeps its name but may not be served.
+    """
     broken = spec.broken_gate(circuit)
     if broken:
         raise UserError(f"backend '{spec.name}' cannot run circuit '{circuit.name}' correctly ({broken})")
     if spec.refuses(circuit):
         raise UserError(f"backend '{spec.name}' serves only circuits whose outputs are {spec.serves_what} "
-                        f"({', '.join(served_circuits(spec))}); received circuit '{circuit.name}'")
+                        f"({', '.join(served_circuits(spec))}); received circuit '{circuit.name}', "
+                        f"whose outputs are {', '.join(o.label for o in circuit.observables)}")
 
 
 def build_layer(name: str, circuit: Circuit, weights, *, shots=None, threads: int | None = None):
