@@ -166,7 +166,7 @@ def _parse_sum(text: str, k: int) -> Observable:
         sign, number, star, word = m.groups()
         if (sign is None and not first) or (number is None and word is None) or (star and word is None):
             rest = text[pos:].strip() or "the end"
-            raise ValueError(f"output {k} ({text.strip()!r}): cannot read a term at {rest!r}; "
+            raise ValueError(f"output {k} ({text.strip()!r}): cannot read a term at {rest!r}{_why(text, pos)}; "
                              "terms are [+-][number*]word, a word such as X0Z1 (letters I X Y Z, each with its wire)")
         coeff = float(number) if number is not None else 1.0
         coeff = -coeff if sign == "-" else coeff
@@ -177,6 +177,16 @@ def _parse_sum(text: str, k: int) -> Observable:
         return pauli_sum(terms)
     except ValueError as err:
         raise ValueError(f"output {k} ({text.strip()!r}): {err}") from None
+
+
+def _why(text: str, pos: int) -> str:
+    """The likely mistake where reading stopped: a complex coefficient or a letter that is no Pauli."""
+    if re.match(rf"\s*[-+]?\s*{_NUMBER}\s*[jJ]", text[pos:]) or re.match(r"[jJ]", text[pos:]):
+        return " (coefficients must be real; a complex one such as 1j makes the output non-Hermitian)"
+    letter = re.match(r"\s*[-+]?\s*(?:[\d.eE]+\s*\*?\s*)?([A-Za-z])\s*\d", text[pos:])
+    if letter and letter.group(1).upper() not in "IXYZ":
+        return f" ({letter.group(1)!r} is not a Pauli letter: I, X, Y or Z)"
+    return ""
 
 
 def check_wires(observables: Sequence[Observable], n_qubits: int) -> None:
