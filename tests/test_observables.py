@@ -35,7 +35,7 @@ KINDS = {
     "mixed word": "X0Y1Z2",
     "weighted word": "-0.7*Y0Z2 + 0.2",
     "sum with offset": "0.5*X0Z1 - 0.3*Y2 + 0.8*Z0Z2 + 0.25",
-    "several outputs": "Z0, 0.5*X0X1 + Y2 - 0.1, -0.7*Y0Z2, X1",
+    "several outputs": "Z0, 0.5*X0X1 - Y2 + 0.8*Z1Z2 - 0.1, -0.7*Y0Z2, X1",
 }
 
 
@@ -196,9 +196,20 @@ def test_qiskit_shift_samples_every_basis_in_one_call_per_pass(references):
     layer.aer.simulator._execute_circuits = lambda *args: calls.append(1) or inner(*args)
     (layer(X) * cot).sum().backward()
     bases = layer.aer.circuits_per_row
-    assert bases == 3 and len(calls) == 2                 # Z0 | X0X1 X1 | Y0Z2 Y2 (greedy, qubit-wise)
+    assert bases == 3 and len(calls) == 2                 # Z0 Z1Z2 | X0X1 Y2 X1 | Y0Z2 (greedy, qubit-wise)
     assert layer.simulator_calls == {"forward": 1, "backward": 1}
     assert layer.executions["forward"] == bases * len(X)
+
+
+def test_checks_shot_bound_of_a_sum_is_its_one_norm_over_root_n(references):
+    from harness.measuring.check import _shot_bounds
+    circuit, cot, (out, _, _) = references("several outputs")
+    raw = torch.from_numpy(out - np.array([o.offset for o in circuit.observables]))
+    raw = raw / torch.tensor([o.scale for o in circuit.observables], dtype=torch.float64)
+    se, _, _ = _shot_bounds(circuit, X, W, raw, cot.double(), 400)
+    assert torch.allclose(se[:, 1], torch.full((len(X),), 2.3 / 20, dtype=torch.float64))     # 0.5 + 1 + 0.8
+    word = torch.sqrt((1 - raw[:, 2] ** 2) / 400) * 0.7                                       # -0.7*Y0Z2
+    assert torch.allclose(se[:, 2], torch.clamp(word, min=1 / 400))
 
 
 def test_z_only_outputs_keep_their_fast_paths():
