@@ -49,10 +49,10 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 
 from backends.description import Circuit
+from backends.description.observables import measurement_groups
 from backends.errors import UserError
 from backends.layer import QuantumLayer, check_batch
 from backends.qiskit.chain_rule import NumpyAngles
-from backends.description.observables import measurement_groups
 from backends.qiskit.common import (aer_backend_options, compile_circuit, gate_angle_circuit, sparse_pauli_op,
                                     torch_seed)
 
