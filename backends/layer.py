@@ -1,8 +1,9 @@
 """What every backend's quantum layer shares: input checks and the output map.
 
 A backend subclasses ``QuantumLayer`` and implements ``expectations(x)``, which
-returns the raw Pauli-Z-string expectation values, (batch, n_outputs), in any
-float dtype. ``forward`` checks the batch first, so a wrong shape is refused
+returns the raw expectation values of each output's measured operator
+(``Observable.measured``: a bare Pauli word, or a whole weighted sum),
+(batch, n_outputs), in any float dtype. ``forward`` checks the batch first, so a wrong shape is refused
 before any simulator sees it, and maps the raw values through each
 observable's ``offset + scale * <P>`` into float32.
 """

@@ -128,13 +128,18 @@ def served_circuits(spec: BackendSpec) -> list[str]:
 
 
 def refusal(spec: BackendSpec, circuit: Circuit) -> str | None:
-    """Why ``spec`` cannot run ``circuit``, in one line naming what it serves; None when it can."""
+    """Why ``spec`` cannot run ``circuit``, in one line naming what it serves; None when it can.
+
+    It names the outputs received too: the same circuit with other observables
+    (``--observables``) keeps its name but may not be served.
+    """
     broken = spec.broken_gate(circuit)
     if broken:
         return f"backend '{spec.name}' cannot run circuit '{circuit.name}' correctly ({broken})"
     if spec.refuses(circuit):
         return (f"backend '{spec.name}' serves only circuits whose outputs are {spec.serves_what} "
-                f"({', '.join(served_circuits(spec))}); received circuit '{circuit.name}'")
+                f"({', '.join(served_circuits(spec))}); received circuit '{circuit.name}', "
+                f"whose outputs are {', '.join(o.label for o in circuit.observables)}")
     return None
 
 

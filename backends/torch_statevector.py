@@ -3,6 +3,9 @@
 The state is complex128 of shape (batch, 2, ..., 2), wire w on axis w + 1.
 Every gate is a torch operation, so autograd gives exact gradients with
 respect to inputs and weights; no parameter-shift, no framework.
+Outputs are read off the final state: Z-only terms from the probabilities
+(one matrix product, as before sums existed), X/Y terms as
+Re <psi| P |psi> with P a bit flip and a phase (``pauli_parts``).
 """
 from __future__ import annotations
 
@@ -87,32 +90,74 @@ def _apply(state, gate: Gate, params):
     return _apply_matrix(state, m, gate.wires) if len(gate.wires) > 1 else _apply_1q(state, m, gate.wires[0])
 
 
-def z_signs(circuit: Circuit) -> torch.Tensor:
-    """(n_outputs, 2**n) eigenvalues of each Z string over basis states."""
-    n = circuit.n_qubits
+def _flip_and_phase(word, n: int):
+    """A Pauli word P as (flip, phase): (P psi)[b] = phase[b] * psi[b ^ flip] over flat basis indices b.
+
+    X flips its wire's bit; Z gives (-1)^bit; Y = i X Z gives -i (-1)^bit with the flip.
+    """
     index = torch.arange(2 ** n)
-    rows = []
-    for obs in circuit.observables:
-        sign = torch.ones(2 ** n, dtype=torch.float64)
-        for w in obs.wires:
-            bit = (index >> (n - 1 - w)) & 1     # wire 0 is the most significant axis
-            sign = sign * (1 - 2 * bit).to(torch.float64)
-        rows.append(sign)
-    return torch.stack(rows)
+    flip, phase = 0, torch.ones(2 ** n, dtype=torch.complex128)
+    for w, letter in word:
+        bit = (index >> (n - 1 - w)) & 1     # wire 0 is the most significant axis
+        sign = (1 - 2 * bit).to(torch.complex128)
+        if letter != "X":
+            phase = phase * (sign if letter == "Z" else -1j * sign)
+        if letter != "Z":
+            flip |= 1 << (n - 1 - w)
+    return flip, phase
+
+
+def pauli_parts(circuit: Circuit):
+    """Each output's measured operator split by bit flip: a diagonal part and the rest.
+
+    Returns ``diagonal`` (n_outputs, 2**n), real: the Z-only terms' eigenvalues summed
+    with their coefficients, so ``probs @ diagonal.T`` gives them at once, and
+    ``flipped``, a list of (output, flip, (2**n,) complex vector d): terms sharing a
+    flip summed into d, contributing Re sum_b conj(psi[b]) d[b] psi[b ^ flip].
+    """
+    n = circuit.n_qubits
+    diagonal = torch.zeros(circuit.n_outputs, 2 ** n, dtype=torch.float64)
+    flipped: dict[tuple[int, int], torch.Tensor] = {}
+    for o, obs in enumerate(circuit.observables):
+        for term in obs.measured:
+            flip, phase = _flip_and_phase(term.word, n)
+            if flip == 0:
+                diagonal[o] += term.coeff * phase.real
+            else:
+                flipped[o, flip] = flipped.get((o, flip), 0) + term.coeff * phase
+    return diagonal, [(o, flip, d) for (o, flip), d in flipped.items()]
+
+
+def z_signs(circuit: Circuit) -> torch.Tensor:
+    """(n_outputs, 2**n) eigenvalues of each output's measured operator, when every output is Z-only."""
+    bad = [o.label for o in circuit.observables if not o.z_only]
+    if bad:
+        raise ValueError(f"outputs {', '.join(bad)} are not diagonal; use pauli_parts")
+    return pauli_parts(circuit)[0]
 
 
 class TorchStatevectorLayer(QuantumLayer):
     def __init__(self, circuit: Circuit, weights: torch.Tensor):
         super().__init__(circuit)
         self.weights = nn.Parameter(weights)
-        self.register_buffer("_signs", z_signs(circuit), persistent=False)
+        diagonal, flipped = pauli_parts(circuit)
+        self.register_buffer("_signs", diagonal, persistent=False)
+        # X/Y terms: (output, gather index b ^ flip, d); none for Z-only outputs, which keep the one matmul
+        index = torch.arange(2 ** circuit.n_qubits)
+        self._flipped = [(o, index ^ flip, d) for o, flip, d in flipped]
 
     def expectations(self, x):
         angles = self.circuit.angles(x.to(torch.float64), self.weights.to(torch.float64))
-        probs = simulate(self.circuit, angles).reshape(x.shape[0], -1).abs() ** 2
+        amplitudes = simulate(self.circuit, angles).reshape(x.shape[0], -1)
         self.simulator_calls["forward"] += 1
         self.executions["forward"] += x.shape[0]     # one batched simulation of B circuits
-        return probs @ self._signs.T
+        values = (amplitudes.abs() ** 2) @ self._signs.T
+        if not self._flipped:
+            return values
+        extra = [torch.zeros_like(values[:, 0]) for _ in range(values.shape[1])]
+        for o, gather, d in self._flipped:
+            extra[o] = extra[o] + (amplitudes.conj() * d * amplitudes[:, gather]).real.sum(dim=1)
+        return values + torch.stack(extra, dim=1)
 
 
 def build(circuit: Circuit, weights: torch.Tensor, *, spec=None, shots=None, threads=None):

@@ -138,10 +138,21 @@ def test_shots_sample_with_aer_within_statistical_tolerance():
 
 @pytest.mark.parametrize("name", ["moons", "tutorial", "tutorial-classify", "tutorial-regress"])
 def test_other_circuits_are_refused_in_one_line(name):
+    circuit = make_circuit(name)
     with pytest.raises(UserError) as err:
-        build_layer(BACKEND, make_circuit(name), torch.zeros(make_circuit(name).n_weights))
+        build_layer(BACKEND, circuit, torch.zeros(circuit.n_weights))
+    outputs = ", ".join(o.label for o in circuit.observables)
     assert str(err.value) == (f"backend 'qiskit-ml-sampler' serves only circuits whose outputs are parity "
-                              f"probabilities of all qubits (textbook, tutorial-parity); received circuit '{name}'")
+                              f"probabilities of all qubits (textbook, tutorial-parity); received circuit '{name}', "
+                              f"whose outputs are {outputs}")
+
+
+def test_a_parity_circuit_with_other_outputs_is_refused_naming_them():
+    import dataclasses
+    from backends.description import parse_observables
+    circuit = dataclasses.replace(make_circuit("tutorial-parity"), observables=parse_observables("0.5 + 0.5*Z0Z1, X0"))
+    with pytest.raises(UserError, match=r"received circuit 'tutorial-parity', whose outputs are 0.5\+0.5\*Z0Z1, X0$"):
+        build_layer(BACKEND, circuit, torch.zeros(circuit.n_weights))
 
 
 def test_a_run_on_a_circuit_it_does_not_serve_is_refused_before_any_child():

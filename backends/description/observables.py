@@ -166,7 +166,7 @@ def _parse_sum(text: str, k: int) -> Observable:
         sign, number, star, word = m.groups()
         if (sign is None and not first) or (number is None and word is None) or (star and word is None):
             rest = text[pos:].strip() or "the end"
-            raise ValueError(f"output {k} ({text.strip()!r}): cannot read a term at {rest!r}; "
+            raise ValueError(f"output {k} ({text.strip()!r}): cannot read a term at {rest!r}{_why(text, pos)}; "
                              "terms are [+-][number*]word, a word such as X0Z1 (letters I X Y Z, each with its wire)")
         coeff = float(number) if number is not None else 1.0
         coeff = -coeff if sign == "-" else coeff
@@ -179,6 +179,16 @@ def _parse_sum(text: str, k: int) -> Observable:
         raise ValueError(f"output {k} ({text.strip()!r}): {err}") from None
 
 
+def _why(text: str, pos: int) -> str:
+    """The likely mistake where reading stopped: a complex coefficient or a letter that is no Pauli."""
+    if re.match(rf"\s*[-+]?\s*{_NUMBER}\s*[jJ]", text[pos:]) or re.match(r"[jJ]", text[pos:]):
+        return " (coefficients must be real; a complex one such as 1j makes the output non-Hermitian)"
+    letter = re.match(r"\s*[-+]?\s*(?:[\d.eE]+\s*\*?\s*)?([A-Za-z])\s*\d", text[pos:])
+    if letter and letter.group(1).upper() not in "IXYZ":
+        return f" ({letter.group(1)!r} is not a Pauli letter: I, X, Y or Z)"
+    return ""
+
+
 def check_wires(observables: Sequence[Observable], n_qubits: int) -> None:
     """One line naming an output that reads a wire the circuit does not have."""
     for k, obs in enumerate(observables, start=1):
@@ -186,3 +196,31 @@ def check_wires(observables: Sequence[Observable], n_qubits: int) -> None:
         if outside:
             raise ValueError(f"output {k} ({obs.label}) reads wire {outside[0]}; "
                              f"the circuit has wires 0..{n_qubits - 1}")
+
+
+def measurement_groups(observables: Sequence[Observable]) -> tuple[list[dict[int, str]], list[tuple[int, Word]],
+                                                                    list[list[tuple[int, float]]]]:
+    """How a sampler measures every output's ``measured`` terms: qubit-wise commuting groups.
+
+    Returns ``bases`` (per group, wire -> letter; a wire not named is read in Z),
+    ``terms`` (each distinct word once, with its group) and, per output, its
+    (term index, coefficient) pairs. A term joins the first group whose letters
+    agree with its own on every shared wire (greedy); Z-only terms come first, so
+    Z-only outputs are one group read with no basis change.
+    """
+    words = list(dict.fromkeys(t.word for o in observables for t in o.measured))
+    words.sort(key=lambda word: not all(letter == "Z" for _, letter in word))   # stable: Z-only first
+    bases: list[dict[int, str]] = []
+    group_of: dict[Word, int] = {}
+    for word in words:
+        for g, basis in enumerate(bases):
+            if all(basis.get(w, letter) == letter for w, letter in word):
+                break
+        else:
+            g = len(bases)
+            bases.append({})
+        bases[g].update(dict(word))
+        group_of[word] = g
+    index = {word: i for i, word in enumerate(words)}
+    per_output = [[(index[t.word], t.coeff) for t in o.measured] for o in observables]
+    return bases, [(group_of[word], word) for word in words], per_output

@@ -62,10 +62,31 @@ def configure_threads(simulator: str, threads: int | None) -> str:
     return f"threads: {threads} (torch.set_num_threads, which lightning's OpenMP team follows)"
 
 
+_PAULI_OPS = {"X": "PauliX", "Y": "PauliY", "Z": "PauliZ"}
+
+
 def _z_string(qml, wires):
     if not wires:
         return qml.Identity(0)
     return functools.reduce(operator.matmul, [qml.PauliZ(w) for w in wires])
+
+
+def _word(qml, word):
+    """A Pauli word as a product of PennyLane's Pauli operators (one operator for one factor)."""
+    return functools.reduce(operator.matmul, [getattr(qml, _PAULI_OPS[letter])(w) for w, letter in word])
+
+
+def observable(qml, obs):
+    """What the QNode measures for an output (``Observable.measured``): one operator in every case.
+
+    A single Z word stays the Z product the built-in circuits always measured; any
+    other single word is its Pauli product; a sum is ONE ``qml.Hamiltonian`` of its
+    terms with their coefficients, so one ``expval`` per output, as a user writes it.
+    """
+    if obs.single:
+        word = obs.measured[0].word
+        return _z_string(qml, [w for w, _ in word]) if obs.z_only else _word(qml, word)
+    return qml.Hamiltonian([t.coeff for t in obs.measured], [_word(qml, t.word) for t in obs.measured])
 
 
 def _operation(qml, name: str):
@@ -96,7 +117,7 @@ def circuit_function(circuit: Circuit):
         for gate in gates:
             params = [p.evaluate(inp, wgt) for p in gate.params]
             _operation(qml, gate.name)(*params, wires=list(gate.wires))
-        return [qml.expval(_z_string(qml, obs.wires)) for obs in observables]
+        return [qml.expval(observable(qml, obs)) for obs in observables]
 
     if circuit.n_weights:
         def qnode(inputs, weights):

@@ -68,11 +68,22 @@ def gate_angle_circuit(circuit: Circuit):
     return qc, theta
 
 
-def observables(circuit: Circuit):
-    """One ``SparsePauliOp`` per output: the raw Z string (offset/scale are applied later)."""
+def sparse_pauli_op(obs, n_qubits: int):
+    """An output's measured operator as a ``SparsePauliOp``: the bare word of a single term
+    (its coefficient and the offset are applied later), the whole weighted sum otherwise.
+
+    Wire ``w`` is qubit ``w``; ``from_sparse_list`` places it in Qiskit's little-endian label.
+    """
     from qiskit.quantum_info import SparsePauliOp
 
-    return [SparsePauliOp(obs.pauli_string(circuit.n_qubits)) for obs in circuit.observables]
+    return SparsePauliOp.from_sparse_list(
+        [("".join(letter for _, letter in t.word), [w for w, _ in t.word], t.coeff) for t in obs.measured],
+        n_qubits)
+
+
+def observables(circuit: Circuit):
+    """One ``SparsePauliOp`` per output (see ``sparse_pauli_op``)."""
+    return [sparse_pauli_op(obs, circuit.n_qubits) for obs in circuit.observables]
 
 
 def aer_backend_options(threads: int | None) -> dict:

@@ -16,10 +16,13 @@ rotations. Only the angles whose gradient is asked for are shifted.
 Every forward pass is ONE simulator call for the whole batch, and every
 backward pass is ONE simulator call for all its shifted rows. Both go
 straight to one ``AerSimulator`` (statevector method) through ``AerRows``,
-which is built once per layer. Exact mode saves each Z string's expectation
-value inside the simulation (``save_expectation_value``); with ``shots=N`` Aer
-samples N bitstrings per row and we average the parity of each Z string's
-wires.
+which is built once per layer. Exact mode saves each output's expectation
+value inside the simulation (``save_expectation_value`` of its word, or of its
+whole weighted sum as one ``SparsePauliOp``); with ``shots=N`` Aer samples N
+bitstrings per row in each measurement basis the terms need (Z-only outputs:
+one, with no basis change; qubit-wise commuting terms share one), we average
+the parity of each term's wires and sum the terms with their coefficients.
+All bases' circuits go to Aer in the same one call.
 
 Why not Aer's ``EstimatorV2``/``SamplerV2`` (what this backend used first)?
 For the small circuits of the tasks, almost none of their time was
@@ -46,10 +49,12 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 
 from backends.description import Circuit
+from backends.description.observables import measurement_groups
 from backends.errors import UserError
 from backends.layer import QuantumLayer, check_batch
 from backends.qiskit.chain_rule import NumpyAngles
-from backends.qiskit.common import aer_backend_options, compile_circuit, gate_angle_circuit, torch_seed
+from backends.qiskit.common import (aer_backend_options, compile_circuit, gate_angle_circuit, sparse_pauli_op,
+                                    torch_seed)
 
 
 # --- running many angle rows on Aer ----------------------------------------------
@@ -79,7 +84,7 @@ def rows_per_experiment(n_qubits: int) -> int:
 
 
 class AerRows:
-    """Raw Z-string expectations of many angle rows, in ONE call to one AerSimulator.
+    """Raw expectations of the measured operators of many angle rows, in ONE call to one AerSimulator.
 
     Built once per layer, it keeps everything that does not depend on the angles:
 
@@ -93,14 +98,17 @@ class AerRows:
       skipping the per-call Python assembly, binding conversion, job thread and
       ``Result`` objects of ``backend.run`` (Aer's executor runs the same steps);
     * exact mode: a program of ``M = rows_per_experiment(n)`` copies of the
-      gate-angle circuit, each followed by one ``save_expectation_value`` per Z
-      string and separated by ``set_statevector(|0...0>)``, so M rows share one
+      gate-angle circuit, each followed by one ``save_expectation_value`` per
+      output and separated by ``set_statevector(|0...0>)``, so M rows share one
       experiment's fixed cost. Every row is still simulated from |0...0>
       through its own gates; the last experiment of a call is padded with
       zero-angle rows, whose values are dropped.
     * shots mode: one row per experiment (the gate-angle circuit + ``measure_all``)
       so that Aer simulates each row once and samples its shots from the final
-      state; mid-circuit measurements would make it simulate every shot.
+      state; mid-circuit measurements would make it simulate every shot. Terms
+      with X or Y need their basis: one program per qubit-wise commuting group
+      (``measurement_groups``), each the gate-angle circuit, its basis change and
+      ``measure_all``, all assembled once and bound to the same rows.
 
     Aer's gate fusion is left at its default (off below 14 qubits): forced on
     (``fusion_threshold=1``) it made ``moons`` 5x and 8 qubits 7x slower.
@@ -112,7 +120,6 @@ class AerRows:
     def __init__(self, circuit: Circuit, *, shots: int | None = None, threads: int | None = None):
         from qiskit import QuantumCircuit
         from qiskit.circuit import ParameterExpression, ParameterVector
-        from qiskit.quantum_info import Pauli
         from qiskit_aer import AerSimulator
 
         self.circuit, self.shots, self.threads = circuit, shots, threads
@@ -131,38 +138,52 @@ class AerRows:
                 if r:
                     program.set_statevector(zero)
                 program.compose(compile_circuit(circuit, lambda j, gate, r=r: theta[r * k + j]), inplace=True)
-                for i, obs in enumerate(circuit.observables):
+                for i, obs in enumerate(circuit.observables):      # a word, or a whole weighted sum
                     label = f"row{r}_obs{i}"
-                    program.save_expectation_value(Pauli(obs.pauli_string(n)), range(n), label=label)
+                    program.save_expectation_value(sparse_pauli_op(obs, n), range(n), label=label)
                     self._labels.append(label)
+            programs = [program]
         else:
             m = 1
-            program, theta = gate_angle_circuit(circuit)
-            program = program.measure_all(inplace=False)     # clbit i measures qubit i
-            # bit masks of each Z string's wires in the integer outcome
-            self._masks = np.array([sum(1 << w for w in obs.wires) for obs in circuit.observables],
-                                   dtype=np.int64)
-        self.rows_per_experiment, self.program, self.theta = m, program, list(theta)
+            base, theta = gate_angle_circuit(circuit)
+            bases, terms, per_output = measurement_groups(circuit.observables)
+            programs = [_measured_in(base, basis) for basis in bases]     # clbit i measures qubit i
+            # each distinct term: its basis's program and the bit mask of its wires in the integer outcome
+            self._term_group = np.array([g for g, _ in terms], dtype=np.int64)
+            self._masks = np.array([sum(1 << w for w, _ in word) for _, word in terms], dtype=np.int64)
+            self._coeffs = np.zeros((circuit.n_outputs, len(terms)))      # output = coeffs @ term values
+            for o, pairs in enumerate(per_output):
+                for t, coeff in pairs:
+                    self._coeffs[o, t] += coeff
+        self.rows_per_experiment, self.programs, self.theta = m, programs, list(theta)
         self._assembled, self._config_options, self._cached_config = None, None, None
         internals = assemble_circuits is not None and hasattr(self.simulator, "_execute_circuits")
         if USE_AER_INTERNALS and internals:
-            (aer_circuit,), (index_map,) = assemble_circuits([program])
-            aer_circuit.circ_id = 0
+            aer_circuits, index_maps = assemble_circuits(programs)
             column = {p: c for c, p in enumerate(self.theta)}
-            # (Aer op index, parameter position) -> column of the (P, S) angle matrix; every parameter of
-            # every gate (U has three; a controlled gate's is_parameterized() says False, so look at params)
-            self._targets = [((index_map[i], pos), column[param])
-                             for i, inst in enumerate(program.data)
-                             for pos, param in enumerate(inst.operation.params)
-                             if isinstance(param, ParameterExpression) and param in column]
-            assert sorted(c for _, c in self._targets) == list(range(len(self.theta)))
-            self._assembled = [aer_circuit]
+            # per program, (Aer op index, parameter position) -> column of the (P, S) angle matrix; every
+            # parameter of every gate (U has three; a controlled gate's is_parameterized() says False)
+            self._targets = []
+            for c, (aer_circuit, index_map, program) in enumerate(zip(aer_circuits, index_maps, programs)):
+                aer_circuit.circ_id = c
+                targets = [((index_map[i], pos), column[param])
+                           for i, inst in enumerate(program.data)
+                           for pos, param in enumerate(inst.operation.params)
+                           if isinstance(param, ParameterExpression) and param in column]
+                assert sorted(col for _, col in targets) == list(range(len(self.theta)))
+                self._targets.append(targets)
+            self._assembled = list(aer_circuits)
         controlled = sorted({g.name for g in circuit.gates if g.params and g.name in ("CRX", "CRY", "CRZ", "CP")})
         if self._assembled is None and controlled:
             # Aer 0.18's public run binds no parameter of a controlled gate (measured: the angle reads as 0)
             raise UserError(f"backend 'qiskit-shift' cannot run {', '.join(controlled)} through Aer's public "
                             f"backend.run (it ignores a controlled gate's parameter); this Aer's internal path, "
                             f"which binds them, is not available")
+
+    @property
+    def circuits_per_row(self) -> int:
+        """Circuits Aer simulates per angle row: one per measurement basis with shots, else one."""
+        return len(self.programs)
 
     @property
     def path(self) -> str:
@@ -179,7 +200,7 @@ class AerRows:
         return AerRows(circuit, shots=shots, threads=threads)
 
     def __call__(self, rows: np.ndarray) -> np.ndarray:
-        """(R, K) gate angles -> (R, n_obs) raw Z-string expectations, one simulator call."""
+        """(R, K) gate angles -> (R, n_obs) raw expectations of the measured operators, one simulator call."""
         n_rows, k = rows.shape
         m = self.rows_per_experiment
         experiments = -(-n_rows // m)
@@ -192,23 +213,28 @@ class AerRows:
             values = np.array([[d[label] for label in self._labels] for d in data], dtype=np.float64)
             return values.reshape(experiments * m, -1)[:n_rows]
         # the seed comes from torch's global generator: reproducible under torch.manual_seed
-        data = self._run(angles, seed_simulator=torch_seed())
-        return np.stack([self._parities(d["counts"]) for d in data])
+        data = self._run(angles, seed_simulator=torch_seed())     # program-major: program g's rows, then g+1's
+        values = np.empty((n_rows, len(self._masks)))
+        for g in range(len(self.programs)):
+            mine = self._term_group == g
+            values[:, mine] = np.stack([self._parities(d["counts"], self._masks[mine])
+                                        for d in data[g * n_rows:(g + 1) * n_rows]])
+        return values @ self._coeffs.T
 
     def _run(self, angles: np.ndarray, **run_options) -> list[dict]:
         """One Aer execution of S experiments: each experiment's data dict."""
         if self._assembled is not None:
             columns = angles.tolist()
             config = self._config()
-            config.parameterizations = [[[target, columns[c]] for target, c in self._targets]]
+            config.parameterizations = [[[target, columns[c]] for target, c in targets] for targets in self._targets]
             for key, value in run_options.items():
                 setattr(config, key, value)
             output = self.simulator._execute_circuits(self._assembled, None, config)
             if not output.get("success", False):
                 raise RuntimeError(f"Aer simulation failed: {output.get('status', output)}")
             return [result["data"] for result in output["results"]]
-        binds = [dict(zip(self.theta, angles))]            # public path, same program and options
-        result = self.simulator.run(self.program, parameter_binds=binds, **run_options).result()
+        binds = [dict(zip(self.theta, angles))] * len(self.programs)    # public path, same programs and options
+        result = self.simulator.run(self.programs, parameter_binds=binds, **run_options).result()
         if not result.success:
             raise RuntimeError(f"Aer simulation failed: {result.status}")
         return [result.data(i) for i in range(len(result.results))]
@@ -222,20 +248,32 @@ class AerRows:
         options = self.simulator.options.__dict__
         if options != self._config_options:
             self._config_options = dict(options)
-            self._cached_config = generate_aer_config([self.program], self.simulator.options)
+            self._cached_config = generate_aer_config(self.programs, self.simulator.options)
         return self._cached_config
 
-    def _parities(self, counts: dict) -> np.ndarray:
-        """<Z string> of each observable from one row's counts {hex outcome: count}.
+    @staticmethod
+    def _parities(counts: dict, masks: np.ndarray) -> np.ndarray:
+        """<P> of each term from one row's counts {hex outcome: count} in the term's basis.
 
-        Bit i of an outcome is qubit i; a Z string's sign is the parity of its wires' bits.
+        Bit i of an outcome is qubit i; after the basis change a word's sign is the parity of its wires' bits.
         """
         outcomes = np.array([int(key, 16) for key in counts], dtype=np.int64)
         weights = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-        bits = outcomes[None, :] & self._masks[:, None]                  # (n_obs, outcomes)
+        bits = outcomes[None, :] & masks[:, None]                  # (n_obs, outcomes)
         for shift in (32, 16, 8, 4, 2, 1):                              # fold: bit 0 = parity
             bits ^= bits >> shift
         return (weights * (1.0 - 2.0 * (bits & 1))).sum(axis=1) / weights.sum()
+
+
+def _measured_in(circuit, basis: dict[int, str]):
+    """``circuit`` rotated into ``basis`` (H for X; Sdg then H for Y) and measured on every qubit."""
+    out = circuit.copy()
+    for wire, letter in sorted(basis.items()):
+        if letter == "Y":
+            out.sdg(wire)
+        if letter in "XY":
+            out.h(wire)
+    return out.measure_all(inplace=False)
 
 
 # --- the autograd function ----------------------------------------------------
@@ -247,7 +285,7 @@ class _ParameterShift(torch.autograd.Function):
     the output map and the chain rule back to inputs and weights all run in
     numpy (``NumpyAngles``). Built from torch operations, the same arithmetic
     was a dozen autograd nodes costing ~0.2 ms of a ~1.9 ms ``moons`` step.
-    ``mapped`` returns float32 ``offset + scale * <Z>``, else the raw float64 <Z>.
+    ``mapped`` returns float32 ``offset + scale * <P>``, else the raw float64 <P>.
     """
 
     @staticmethod
@@ -280,7 +318,7 @@ class _ParameterShift(torch.autograd.Function):
         shift[np.arange(len(terms)), [c for c, _, _ in terms]] = [delta for _, _, delta in terms]
         rows = (theta[None, :, :] + shift[:, None, :]).reshape(len(terms) * batch, k)   # row (term, b)
         values = layer._evaluate(rows, "backward").reshape(len(terms), batch, -1)
-        jacobian = np.zeros((k, batch, values.shape[-1]))       # (K, B, n_obs): d<Z>/d angle, 0 where not asked
+        jacobian = np.zeros((k, batch, values.shape[-1]))       # (K, B, n_obs): d<P>/d angle, 0 where not asked
         for t, (c, coeff, _) in enumerate(terms):
             jacobian[c] += coeff * values[t]
         grad = grad_output.detach().cpu().numpy().astype(np.float64)
@@ -301,16 +339,18 @@ class QiskitShiftLayer(QuantumLayer):
         self.threads = threads
         self.angle_map = NumpyAngles(circuit)
         self.aer = AerRows(circuit, shots=shots, threads=threads)
+        self._circuits_per_row = self.aer.circuits_per_row
 
     def _evaluate(self, rows: np.ndarray, phase: str) -> np.ndarray:
-        """Raw Z-string expectations (R, n_obs) of R angle rows, in one simulator call.
+        """Raw expectations (R, n_obs) of R angle rows, in one simulator call.
 
-        Counted here: one simulator call, and R circuit executions (the rows asked
-        for; the few zero-angle rows that pad an exact-mode call are not counted).
+        Counted here: one simulator call, and R circuit executions per measurement
+        basis (the rows asked for; the few zero-angle rows that pad an exact-mode
+        call are not counted).
         """
         rows = np.ascontiguousarray(rows, dtype=np.float64)
         self.simulator_calls[phase] += 1
-        self.executions[phase] += len(rows)
+        self.executions[phase] += len(rows) * self._circuits_per_row
         return self.aer(rows)
 
     def settings(self) -> dict:

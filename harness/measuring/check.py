@@ -114,17 +114,26 @@ def _max_abs(a, b) -> float:
 def _shot_bounds(circuit, x, weights, exact_raw, cotangent, shots):
     """Standard errors of a shot-based output and of its parameter-shift gradients.
 
-    A Z-string measured N times has standard error sqrt((1 - E^2) / N). A
-    parameter-shift derivative (E+ - E-)/2 has standard error at most
-    1 / sqrt(2N); chaining through the angle Jacobian J, the worst case (fully
-    correlated terms) of the gradient's standard error is
-    sum_{b,o,k} |v_bo s_o| |J_bk,p| / sqrt(2N). Floors avoid zero bounds at
-    the edges of the spectrum.
+    A single Pauli word (eigenvalues +-1) measured N times has standard error
+    sqrt((1 - E^2) / N), times |c| for its coefficient. A sum sum_k c_k P_k is
+    measured term by term (or a few commuting terms from the same shots), each
+    term's mean with standard error at most 1 / sqrt(N); whatever the
+    correlations between terms, the standard deviation of a sum is at most the
+    sum of theirs, so the output's standard error is at most
+    ||c||_1 / sqrt(N) with ||c||_1 = sum_k |c_k| (its norm below; |c| for one
+    word). A parameter-shift derivative (E+ - E-)/2 has standard error at most
+    ||c||_1 / sqrt(2N); chaining through the angle Jacobian J, the worst case
+    (fully correlated terms) of the gradient's standard error is
+    sum_{b,o,k} |v_bo| ||c_o||_1 |J_bk,p| / sqrt(2N). Floors avoid zero bounds
+    at the edges of the spectrum.
     """
-    scale = torch.tensor([o.scale for o in circuit.observables], dtype=torch.float64)
-    se_out = torch.sqrt(torch.clamp(1 - exact_raw ** 2, min=0) / shots) * scale.abs()
+    norm = torch.tensor([abs(o.scale) if o.single else sum(abs(t.coeff) for t in o.terms)
+                         for o in circuit.observables], dtype=torch.float64)
+    single = torch.tensor([o.single for o in circuit.observables])
+    word_se = torch.sqrt(torch.clamp(1 - exact_raw ** 2, min=0) / shots) * norm
+    se_out = torch.where(single, word_se, norm / math.sqrt(shots))
     se_out = torch.clamp(se_out, min=1.0 / shots)
-    weight = (cotangent * scale).abs().sum(dim=1)                       # (batch,)
+    weight = (cotangent * norm).abs().sum(dim=1)                        # (batch,)
     xd, wd = x.double(), weights.double()
     jx, jw = torch.autograd.functional.jacobian(lambda a, b: circuit.angles(a, b), (xd, wd))
     sigma_d = 1.0 / math.sqrt(2 * shots)

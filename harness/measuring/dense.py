@@ -4,8 +4,9 @@ The torch backend is what every other backend is compared with, so it cannot
 vouch for itself. This simulator shares only the circuit description with it
 (the gate list, the angle expressions, the observables); the state update is
 written differently (a gate is a dense 2x2 or 4x4 matrix contracted with
-``np.tensordot``, the CNOT included) and gradients are central finite
-differences, not autograd.
+``np.tensordot``, the CNOT included), an output is <psi|O psi> with each Pauli
+factor of O contracted in as a 2x2 matrix (no sign vectors, no bit flips),
+and gradients are central finite differences, not autograd.
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def _apply(state: np.ndarray, matrix: np.ndarray, wires) -> np.ndarray:
 
 
 def expectations(circuit: Circuit, angles: np.ndarray) -> np.ndarray:
-    """(batch, n_outputs) raw Z-string expectations, one circuit per row of gate angles."""
+    """(batch, n_outputs) raw expectations of the measured operators, one circuit per row of gate angles."""
     n = circuit.n_qubits
     rows = []
     for theta in angles:
@@ -60,17 +61,19 @@ def expectations(circuit: Circuit, angles: np.ndarray) -> np.ndarray:
                 k += len(params)
                 m = matrix(gate.name, params, np, len(gate.wires))
                 state = _apply(state, m.reshape((2,) * (2 * len(gate.wires))), gate.wires)
-        probs = np.abs(state) ** 2
-        values = []
-        for obs in circuit.observables:
-            signed = probs
-            for w in obs.wires:       # Z on wire w: +1 where its bit is 0, -1 where it is 1
-                signed = np.moveaxis(signed, w, 0)
-                signed = np.concatenate([signed[:1], -signed[1:]])
-                signed = np.moveaxis(signed, 0, w)
-            values.append(signed.sum())
-        rows.append(values)
+        rows.append([_expectation(state, obs) for obs in circuit.observables])
     return np.array(rows, dtype=float)
+
+
+def _expectation(state: np.ndarray, obs) -> float:
+    """Re <psi| sum_k c_k P_k |psi> of the measured terms, each Pauli factor a 2x2 matrix contracted in."""
+    total = 0.0
+    for term in obs.measured:
+        moved = state
+        for wire, letter in term.word:
+            moved = _apply(moved, _PAULI["R" + letter], (wire,))
+        total += term.coeff * float(np.real(np.vdot(state, moved)))
+    return total
 
 
 def outputs(circuit: Circuit, x: np.ndarray, w: np.ndarray) -> np.ndarray:
