@@ -49,9 +49,9 @@ class WorkCount:
 
     ``values``: circuits simulated to produce the outputs. ``gradient_circuits``:
     extra circuits simulated only for the gradient (parameter-shift's shifted
-    circuits). ``adjoint_passes``: circuits the device differentiated itself
-    with the adjoint method (a Jacobian or a vector-Jacobian product: one
-    reverse sweep each). Autograd through a statevector (backprop, the torch
+    circuits). ``adjoint_passes``: the reverse sweeps of the adjoint method,
+    one per observable of each circuit for a Jacobian, one per circuit for a
+    vector-Jacobian product (``device_vjp``). Autograd through a statevector (backprop, the torch
     reference) simulates nothing extra: both gradient counts are 0.
     ``gradient_in_forward``: the gradient work happened inside the forward call.
     """

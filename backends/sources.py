@@ -5,8 +5,9 @@
 file), with the outputs replaced when ``--observables`` gives them. Its
 ``digest`` is a hash of the canonical description (gates, wires, parameter
 expressions, outputs; not the name), so an edited file is a new
-configuration. A built-in circuit run as it is has no digest in its rows:
-its name says everything, as in every row stored before files existed.
+configuration. A built-in circuit run with its own outputs (given or not:
+``--observables z-all`` on the entangler is its own readout) has no digest in
+its rows: its name says everything, as in every row stored before files existed.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 
 from backends.description import Circuit
 from backends.description.observables import check_wires, parse_observables
+from backends.description.readouts import READOUTS, readout
 from backends.errors import UserError
 from backends.library import CIRCUITS, make_circuit
 
@@ -74,21 +76,26 @@ def load_source(name: str | Circuit, qubits: int | None = None, layers: int | No
             raise UserError("--inputs and --weights name the parameters of a circuit file (OpenQASM 3); "
                             f"the built-in circuit '{name}' has its own")
         circuit, fmt, path, imported = make_circuit(name, qubits, layers), "built-in", None, None
+    own = circuit.observables
     if observables is not None:
         circuit = with_observables(circuit, observables)
         if imported is not None:             # the source framework reads the same outputs (``check``)
             from backends.importers import with_observables as source_with
             imported = source_with(imported, circuit.observables)
-    keyed = path is not None or observables is not None
+    keyed = path is not None or (observables is not None and circuit.observables != own)
     return Source(circuit, fmt, path, digest(circuit) if keyed else None, imported)
 
 
 def with_observables(circuit: Circuit, spec: str) -> Circuit:
-    """``circuit`` reading out the outputs of ``--observables SPEC`` instead of its own."""
+    """``circuit`` reading out the outputs of ``--observables SPEC`` (a readout's name, or outputs) instead."""
     if not isinstance(spec, str) or not spec.strip():
-        raise UserError("--observables is empty; give outputs such as 'Z0, 0.5*X0Z1 + Y2'")
+        raise UserError("--observables is empty; give a readout (" + ", ".join(READOUTS)
+                        + ") or outputs such as 'Z0, 0.5*X0Z1 + Y2'")
     try:
-        outputs = parse_observables(spec)
+        if spec.strip() in READOUTS:
+            outputs = readout(spec.strip(), circuit.n_qubits)
+        else:
+            outputs = parse_observables(spec)
         check_wires(outputs, circuit.n_qubits)
     except ValueError as err:
         raise UserError(f"--observables: {err}") from None

@@ -33,10 +33,11 @@ HAND_COUNTS = {                              # values, shifted circuits, adjoint
     # EstimatorQNN sends one PUB per observable, and its gradient one per sample, observable, parameter, sign
     "qiskit-ml": (BATCH * 2, 2 * 4 * BATCH * 2, 0, False),
     "default-backprop": (BATCH, 0, 0, False),
-    "default-adjoint": (BATCH, 0, BATCH, True),
+    # adjoint in Jacobian mode: one reverse sweep per observable (moons has two); with device_vjp one per circuit
+    "default-adjoint": (BATCH, 0, BATCH * 2, True),
     "default-adjoint-vjp": (BATCH, 0, BATCH, False),
     "default-shift": (BATCH, SHIFTED, 0, False),
-    "lightning-adjoint": (BATCH, 0, BATCH, True),
+    "lightning-adjoint": (BATCH, 0, BATCH * 2, True),
     "lightning-adjoint-vjp": (BATCH, 0, BATCH, False),
     "lightning-shift": (BATCH, SHIFTED, 0, False),
     "torch": (BATCH, 0, 0, False),
@@ -111,7 +112,8 @@ def test_evaluation_differentiates_nothing(backend):
     # the same counter does see adjoint's forward-call Jacobian when gradients are on
     with _DeviceCounter(layer.device, lambda: "train") as counter:
         model(X)
-    assert counter.get("train", "adjoint") == (7 if BACKENDS[backend].gradient_in == "forward call" else 0)
+    # 7 circuits, each swept back once per observable (moons has two)
+    assert counter.get("train", "adjoint") == (14 if BACKENDS[backend].gradient_in == "forward call" else 0)
 
 
 def test_step_statistics_against_hand_values():
@@ -313,8 +315,8 @@ def test_run_summary_says_where_the_gradient_is_computed(plain_run):
     assert "forward call (holds the gradient: computed there)" in err
     assert "training 0." in err or "training 1." in err
     assert "training: peak memory" in err and "whole run: peak memory" in err and "MiB" in err
-    # moons' batch of 5: 5 circuits for values, each differentiated once by the adjoint method
-    assert "5 for values, 0 shifted for the gradient, 5 adjoint passes" in err
+    # moons' batch of 5: 5 circuits for values, each swept back once per observable (two) by the adjoint method
+    assert "5 for values, 0 shifted for the gradient, 10 adjoint passes" in err
     assert "OMP_WAIT_POLICY unset" in err
 
 

@@ -169,22 +169,27 @@ _DEVICE_METHODS = {
     "execute": ("values",),
     "execute_and_compute_derivatives": ("values", "adjoint"),
     "compute_derivatives": ("adjoint",),
-    "execute_and_compute_vjp": ("values", "adjoint"),
-    "compute_vjp": ("adjoint",),
+    "execute_and_compute_vjp": ("values", "adjoint-vjp"),
+    "compute_vjp": ("adjoint-vjp",),
 }
 
 
 def _n_circuits(circuits, kind: str) -> int:
-    """Circuits in a device call; for derivatives, only those with a parameter to differentiate.
+    """Circuits in a device call; for derivatives, the reverse sweeps, only where a parameter is differentiated.
 
-    With grad_on_execution, PennyLane calls the device's derivative method even
-    when nothing requires a gradient (evaluation with every parameter frozen);
-    the device then differentiates nothing, and nothing is counted.
+    An adjoint Jacobian sweeps back once per observable of each circuit
+    (default.qubit keeps one bra per observable, lightning one state per
+    observable); a vector-Jacobian product folds the cotangents into one
+    observable: one sweep per circuit, whatever the readout. With
+    grad_on_execution, PennyLane calls the device's derivative method even when
+    nothing requires a gradient (evaluation with every parameter frozen); the
+    device then differentiates nothing, and nothing is counted.
     """
     tapes = [circuits] if hasattr(circuits, "operations") else list(circuits)
-    if kind == "adjoint":
+    if kind.startswith("adjoint"):
         tapes = [t for t in tapes if len(t.trainable_params)]
-    return sum(getattr(t, "batch_size", None) or 1 for t in tapes)
+    per_circuit = (lambda t: len(t.measurements)) if kind == "adjoint" else (lambda t: 1)
+    return sum((getattr(t, "batch_size", None) or 1) * per_circuit(t) for t in tapes)
 
 
 class _DeviceCounter:
@@ -269,9 +274,10 @@ class PennyLaneLayer(QuantumLayer):
         values = counter.get("forward", "values")
         # circuits run in the backward call that are not adjoint passes: shifted circuits
         shifted = counter.get("backward", "values")
-        adjoint = counter.get("forward", "adjoint") + counter.get("backward", "adjoint")
+        adjoint = sum(counter.get(phase, kind) for phase in ("forward", "backward")
+                      for kind in ("adjoint", "adjoint-vjp"))
         return WorkCount(values=values, gradient_circuits=shifted, adjoint_passes=adjoint,
-                         gradient_in_forward=counter.get("forward", "adjoint") > 0,
+                         gradient_in_forward=counter.get("forward", "adjoint") + counter.get("forward", "adjoint-vjp") > 0,
                          simulator_calls=None)
 
     def extra_repr(self) -> str:

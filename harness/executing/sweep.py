@@ -37,7 +37,7 @@ from harness.results.quality import short_quality
 from harness.executing.runner import child_env, run_config
 from harness.executing.signals import Interrupted, stop_signals
 from harness.results.store import RowNotStored, Store, read_rows
-from harness.inputs.validate import check_run, sweep_axes
+from harness.inputs.validate import check_run, readout_refusal, sweep_axes
 
 # the fields that identify a configuration (the timeout does not change what is measured; the thread
 # environment the child sees does): declared in harness.results.fields
@@ -105,8 +105,8 @@ def expand(sweep: SweepConfig, notes: list[str] | None = None) -> list[RunConfig
         per_task = dict(circuit=base.circuit if axes["circuit_fits"][task] else None,
                         digits=base.digits if axes["mnist"][task] else None,
                         data_dir=base.data_dir if axes["mnist"][task] else None)
-        for q, l, b in itertools.product(qubits, layers, batches):
-            blocks.append((task, q, l, b, per_task, set(axes["served"][task])))
+        for q, l, b, ro in itertools.product(qubits, layers, batches, axes["readouts"]):
+            blocks.append((task, q, l, b, dict(per_task, observables=ro), set(axes["served"][task])))
     configs, seen, repeats = [], set(), 0
     for r, seed in enumerate(axes["seeds"]):
         order = round_order(list(axes["backends"]), r)
@@ -116,6 +116,11 @@ def expand(sweep: SweepConfig, notes: list[str] | None = None) -> list[RunConfig
                     continue
                 cfg = dataclasses.replace(base, task=task, backend=name, seed=seed, qubits=q, layers=l,
                                           batch_size=b if b is not None else base.batch_size, **per_task)
+                if axes["everything"] and len(axes["readouts"]) > 1:
+                    why = readout_refusal(cfg)      # 'all' runs every backend that serves this readout
+                    if why:
+                        notes.extend([why] if why not in notes else [])
+                        continue
                 checked = check_run(cfg)
                 notes.extend(n for n in checked.notes if n not in notes)
                 key = config_key(checked.config.as_dict())
@@ -188,8 +193,11 @@ class Progress:
 
     @staticmethod
     def label(cfg) -> str:
+        from harness.results.fields import label
         return f"{cfg.task} {cfg.backend} seed {cfg.seed}" + (
-            f" q{cfg.qubits} l{cfg.layers} b{cfg.batch_size}" if cfg.qubits else "")
+            f" q{cfg.qubits} l{cfg.layers} b{cfg.batch_size}" if cfg.qubits else "") + (
+            f" {label('circuit', cfg.circuit)}" if cfg.circuit_format not in (None, "built-in") else "") + (
+            f" readout {cfg.observables}" if cfg.observables else "")
 
     def decide(self, cfg) -> Claim | None:
         """The configuration's claim when it is to run now; None (said and counted) when it is skipped."""

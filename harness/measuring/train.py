@@ -148,7 +148,9 @@ def train(cfg, setup_started: float, progress=_progress, sampler: probe.Sampler 
     task = spec.impl()
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
-    circuit = circuit_of(cfg)
+    loading = time.perf_counter()
+    circuit = circuit_of(cfg)             # a file is imported and compiled here: setup, never training
+    circuit_load_s = time.perf_counter() - loading
     (X_train, y_train), (X_test, y_test) = task.load_data(cfg, circuit)
     # classical layers first, from the seeded global generator, so every backend gets the same ones
     torch.manual_seed(cfg.seed)
@@ -212,6 +214,9 @@ def train(cfg, setup_started: float, progress=_progress, sampler: probe.Sampler 
     work = _count_work(layer, model, X_train[order[:cfg.batch_size]])
     return {
         "setup_s": setup_s,
+        "circuit_load_s": circuit_load_s,
+        "n_outputs": circuit.n_outputs,
+        "n_pauli_terms": sum(len(o.terms) for o in circuit.observables),
         "train_s": train_s,
         "first_step_s": step_s[0],
         "steady_step_s": statistics.median(steady),

@@ -75,6 +75,7 @@ FIELDS: tuple[Field, ...] = (
     Field("timeout_s", _N, _CONFIG, "not part of the identity: it changes no figure", unit="s"),
     # --- time ---
     Field("setup_s", _N, _TIME, "interpreter start to the first training step", "s", "setup"),
+    Field("circuit_load_s", _N, _TIME, "building the circuit (importing a file), part of setup", "s", "setup"),
     Field("train_s", (NUM,), _TIME, "the training steps", "s", "training", required="ok", positive=True),
     Field("first_step_s", (NUM,), _TIME, "", "s", "training", required="ok", positive=True),
     Field("steady_step_s", (NUM,), _TIME, "median step after the first", "s", "training", required="ok", positive=True),
@@ -90,6 +91,8 @@ FIELDS: tuple[Field, ...] = (
     Field("child_wall_s", _N, _TIME, "the whole child, seen from inside", "s", "run"),
     Field("run_wall_s", _N, _TIME, "the whole run, seen from the parent", "s", "run"),
     # --- work ---
+    Field("n_outputs", _I, _WORK, "the circuit's outputs (the readout's)"),
+    Field("n_pauli_terms", _I, _WORK, "Pauli terms over all outputs (a Hamiltonian counts its terms)"),
     Field("value_executions_per_eval", _I, _WORK, "circuits simulated for the outputs"),
     Field("gradient_executions_per_eval", _I, _WORK, "extra circuits for the gradient: the shifted circuits"),
     Field("adjoint_passes_per_eval", _I, _WORK, "circuits the device differentiated by adjoint"),
