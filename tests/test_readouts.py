@@ -10,7 +10,7 @@ from backends.description.readouts import READOUTS, readout
 from backends.sources import load_source
 from harness.executing.sweep import SweepConfig, expand
 from harness.inputs.config import RunConfig
-from harness.inputs.validate import readout_refusal
+from harness.inputs.circuits import readout_refusal
 from harness.measuring.weights import initial_weights
 
 

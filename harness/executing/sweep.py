@@ -37,7 +37,8 @@ from harness.results.quality import short_quality
 from harness.executing.runner import child_env, run_config
 from harness.executing.signals import Interrupted, stop_signals
 from harness.results.store import RowNotStored, Store, read_rows
-from harness.inputs.validate import check_run, readout_refusal, sweep_axes
+from harness.inputs.circuits import readout_refusal
+from harness.inputs.validate import check_run, sweep_axes
 
 # the fields that identify a configuration (the timeout does not change what is measured; the thread
 # environment the child sees does): declared in harness.results.fields

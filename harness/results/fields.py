@@ -92,6 +92,7 @@ FIELDS: tuple[Field, ...] = (
     Field("run_wall_s", _N, _TIME, "the whole run, seen from the parent", "s", "run"),
     # --- work ---
     Field("n_outputs", _I, _WORK, "the circuit's outputs (the readout's)"),
+    Field("n_gates", _I, _WORK, "the circuit's gates"),
     Field("n_pauli_terms", _I, _WORK, "Pauli terms over all outputs (a Hamiltonian counts its terms)"),
     Field("value_executions_per_eval", _I, _WORK, "circuits simulated for the outputs"),
     Field("gradient_executions_per_eval", _I, _WORK, "extra circuits for the gradient: the shifted circuits"),

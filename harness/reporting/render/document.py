@@ -164,8 +164,33 @@ def _scaling(report: Report, figures) -> Section:
             "memory above base x/qubit": [_fmt(v, "{:.2f}") for v in g["memory_above_base_x_per_qubit"]],
             "step at largest size": [format_spread(s) for s in g["step_at_max"]],
             "MiB at largest size": [f"{v:.0f}" for v in g["run_peak_rss_mib_at_max"]]})))
+    rate = _rates(report)
+    if rate is not None:
+        sec.text.append("Work-normalised speed: a training step needs batch x gates x 3 gate applications (one "
+                        "forward, and a reverse sweep that applies each gate's inverse to the state and to the "
+                        "cotangent, the cheapest exact gradient); each application updates 2^qubits amplitudes. "
+                        "Dividing by the steady step gives amplitude updates per second, so sizes and backends "
+                        "compare against what this machine did at best (the last column).")
+        sec.tables.append(("Amplitude updates per second (millions)", rate))
     sec.figures += figures.get("scaling", [])
     return sec
+
+
+def _rates(report: Report) -> pd.DataFrame | None:
+    s = report.scaling
+    if s.empty or "amplitude_updates_per_s" not in s or s["amplitude_updates_per_s"].isna().all():
+        return None
+    s = s[s["amplitude_updates_per_s"].notna() & (s["backend"] != "classical")]     # the twin has no circuit
+    if s.empty:
+        return None
+    table = s.pivot_table(index=["family", "q"], columns="backend", values="amplitude_updates_per_s",
+                          aggfunc="first") / 1e6
+    best = table.max(axis=1)
+    out = table.map(lambda v: "" if v != v else f"{v:,.1f}")
+    out["best here"] = [f"{b:,.1f} ({table.loc[i].idxmax()})" for i, b in best.items()]
+    out = out.reset_index()
+    out.insert(0, "scaling family", [_family_label(report, f) for f in out.pop("family")])
+    return out.rename(columns={"q": "qubits"})
 
 
 def _memory(report: Report) -> Section:
