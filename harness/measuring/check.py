@@ -185,7 +185,8 @@ def _check_one(name, circuit, x, weights, cotangent, ref, shots, bounds, cfg) ->
         row.note = "exact only"
         return row
     if spec.refuses(circuit):
-        row.note = f"serves only {', '.join(served_circuits(spec))}"
+        broken = spec.broken_gate(circuit)
+        row.note = f"cannot run {broken}" if broken else f"serves only {', '.join(served_circuits(spec))}"
         return row
     if not spec.available:
         row.status, row.note = "unavailable", "missing " + ", ".join(spec.missing())
