@@ -19,7 +19,7 @@ FORMATS = ("md", "csv", "html")
 
 
 # the report's own plot files: a stale one of these is removed so the folder holds only this report's
-OWN_PLOTS = ("time_per_backend.png", "loss_curves.png", "time_vs_accuracy.png", "scaling_*.png",
+OWN_PLOTS = ("time_per_backend.png", "loss_curves.png", "time_vs_accuracy.png", "scaling_*.png", "readouts_*.png",
              "predictions_*.png")
 
 

@@ -184,6 +184,41 @@ def plot_scaling(report: Report, out: Path) -> list[tuple[Path, str]]:
     return made
 
 
+READOUT_SIZES = (12, 16)          # the sizes at which step time is plotted against the number of outputs
+
+
+def plot_readouts(report: Report, out: Path) -> list[tuple[Path, str]]:
+    """Step time against the number of outputs at a fixed size, where several readouts were run there."""
+    s = report.scaling
+    if s.empty or "n_outputs" not in s:
+        return []
+    s = s[(s["runs"] > 0) & s["n_outputs"].notna() & (s["backend"] != "classical")]
+    plt, colors, made = _plt(), _colors(report), []
+    for (layers, batch, q), g in s.groupby(["layers", "batch_size", "q"], sort=True):
+        if q not in READOUT_SIZES or g["n_outputs"].nunique() < 2:
+            continue
+        fig, (ax,) = _panels(plt, 1, width_in=6.0)
+        for backend, b in g.groupby("backend", sort=False):
+            b = b.sort_values("n_outputs")
+            med = b["steady_step_s"] * 1e3
+            ax.errorbar(b["n_outputs"], med, yerr=[med - b["steady_step_low_s"] * 1e3,
+                                                   b["steady_step_high_s"] * 1e3 - med],
+                        marker="o", ms=4, capsize=2, color=colors[backend], label=backend)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("outputs of the readout (log2)")
+        ax.set_ylabel("steady step, ms (log)")
+        ax.set_title(f"{q} qubits, {layers} layer{'s' if str(layers) != '1' else ''}, batch {batch}", fontsize=10)
+        ax.grid(alpha=0.3)
+        _legend_outside(fig)
+        fig.tight_layout()
+        path = _save(plt, fig, out / f"readouts_q{q}_L{layers}_b{batch}.png")
+        made.append((path, f"Steady step against the number of outputs at {q} qubits (whiskers: the stated "
+                           "interval): adjoint in Jacobian mode sweeps back once per output, device_vjp and "
+                           "backprop once per step whatever the readout. A Hamiltonian is one output."))
+    return made
+
+
 def _plots(report: Report, out: Path) -> dict[str, list[tuple[Path, str]]]:
     from harness.reporting.render.plots_tutorial import plot_predictions
     for pattern in OWN_PLOTS:          # only this report's plots stay in the folder
@@ -197,5 +232,5 @@ def _plots(report: Report, out: Path) -> dict[str, list[tuple[Path, str]]]:
         if p:
             made[key].append(p)
     made["quality"] += plot_predictions(report.runs, out)
-    made["scaling"] = plot_scaling(report, out)
+    made["scaling"] = plot_scaling(report, out) + plot_readouts(report, out)
     return made
