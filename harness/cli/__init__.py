@@ -91,6 +91,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ray: runs at once per node (default 1; more disturb each other's timings)")
     _run_options(p, single=False)
 
+    p = sub.add_parser("advise", help="the pick for your configuration: check, then race the backends in rounds "
+                                      "within a budget")
+    p.add_argument("--backends", type=_names("backends"), default=("all",),
+                   help="comma-separated, or 'all' (default: every framework choice available here)")
+    p.add_argument("--budget", default="10m", help="wall-clock budget for the whole command: 10m, 90s, 1h (10m)")
+    p.add_argument("--qubits", type=_int("qubits"), help="entangler qubits (task scaling)")
+    p.add_argument("--layers", type=_int("layers"), help="entangler layers (task scaling)")
+    p.add_argument("--batch-size", type=_int("batch size"), help="override the task's batch size")
+    p.add_argument("--task", default="scaling", help="the task (default scaling)")
+    p.add_argument("--json", dest="as_json", action="store_true", help="print the advice as one JSON object")
+    _run_options(p, single=False)
+
     p = sub.add_parser("report", help="tables, crossovers, advice and plots from the results store")
     p.add_argument("--results", default="results", help="results folder to read (default results/)")
     p.add_argument("--format", default="md", help="md (with PNG plots), csv or html (default md)")

@@ -1,0 +1,297 @@
+"""`harness advise`: the pick for one configuration, raced in rounds of fresh processes within a budget.
+
+1. ``check`` first: only backends that serve the circuit and agree with the torch reference race;
+   the others are dropped with the check's reason.
+2. Rounds: round r runs seed r of every backend still in the race, in an order shuffled per round
+   (as a sweep orders them), each in a fresh child, its row stored like a sweep's. A stored ok row of
+   the same configuration, seed and code is reused, so a second ``advise`` on the store costs nothing.
+3. After the first round, a backend slower than the leader by more than ``DROP_FACTOR`` (by median),
+   one that timed out or failed, is dropped with that reason.
+4. It stops when the report's rule separates the leader from every backend still racing (at least
+   3 runs each, intervals apart: ``harness.results.stats.verdict``), or when the next round would not
+   fit the budget (planned from the rounds' measured wall time), saying what budget would do.
+5. A run the machine disturbed (its row marked ``busy``) is repeated up to ``BUSY_REPEATS`` times;
+   one still busy is kept and named as such, never trusted silently.
+
+The figure is the report's: the steady step on ``scaling`` (which then trains 21 steps per run, as the
+reference does, so each run has the 20 steady steps a step claim needs), the training time elsewhere.
+"""
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from dataclasses import dataclass, field
+
+from backends import BACKENDS, UserError
+
+from harness.inputs.config import RunConfig
+from harness.results.provenance import code_version
+from harness.results.stats import FASTER, MIN_RUNS, MIN_STEADY_STEPS, format_spread, spread_of, verdict
+from harness.results.store import Store, read_rows
+
+DROP_FACTOR = 3.0      # a backend this many times slower than the leader after one round cannot catch up
+BUSY_REPEATS = 1       # a busy run is repeated this many times before it is kept as busy
+MAX_ROUNDS = 8         # beyond this many seeds, more runs rarely separate what they have not separated
+BASELINES = ("torch", "classical")     # the floor and the twin, not framework choices (unless asked)
+
+
+@dataclass(frozen=True)
+class AdviseConfig:
+    base: RunConfig = RunConfig(task="scaling")
+    backends: tuple[str, ...] = ("all",)
+    budget_s: float = 600.0
+
+
+@dataclass
+class Standing:
+    backend: str
+    rows: list = field(default_factory=list)          # ok rows, one per seed (the newest)
+    dropped: str = ""                                 # why it left the race
+    busy: int = 0                                     # kept rows the machine disturbed
+
+    def figure(self, by_step: bool):
+        if by_step:
+            medians = [r["steady_step_s"] for r in self.rows]
+            quartiles = [((r.get("steady_step_stats_s") or {}).get("q1"), (r.get("steady_step_stats_s") or {}).get("q3"))
+                         for r in self.rows]
+            steps = [(r.get("steady_step_stats_s") or {}).get("n") for r in self.rows]
+            return spread_of(medians, quartiles, min((s for s in steps if s), default=None))
+        return spread_of([r["train_s"] for r in self.rows])
+
+
+@dataclass
+class Advice:
+    by: str                               # "steady step" or "training time"
+    standings: list[Standing]
+    pick: str | None
+    runner_up: str | None
+    separated: bool
+    rounds: int
+    spent_s: float
+    budget_s: float
+    message: str
+    sweep_command: str
+    configs: dict = field(default_factory=dict)       # backend -> resolved RunConfig
+
+
+def _defaults(base: RunConfig) -> RunConfig:
+    """On scaling, the reference's run shape (one epoch of 21 steps), unless the user set it."""
+    if base.task != "scaling":
+        return base
+    batch = base.batch_size or 16
+    return dataclasses.replace(base, epochs=base.epochs or 1, train_size=base.train_size or 21 * batch,
+                               batch_size=batch)
+
+
+def _candidates(names) -> list[str]:
+    if tuple(names) == ("all",):
+        return [n for n, s in BACKENDS.items() if n not in BASELINES and s.available]
+    for n in names:
+        if n not in BACKENDS:
+            raise UserError(f"unknown backend '{n}'; valid: {', '.join(BACKENDS)}")
+    return list(dict.fromkeys(names))
+
+
+def advise(cfg: AdviseConfig, results_dir="results", out=None) -> Advice:
+    from harness.executing.runner import run_config
+    from harness.executing.sweep import planned_key, round_order
+    from harness.inputs.validate import check_run
+    from harness.measuring.check import CheckConfig, run_check
+
+    out = out or sys.stderr
+    started = time.perf_counter()
+    budget = float(cfg.budget_s)
+    if not budget > 0:
+        raise UserError(f"--budget must be a positive time such as 10m or 600s; received {cfg.budget_s!r}")
+    base = _defaults(cfg.base)
+    names = _candidates(cfg.backends)
+    configs = {n: check_run(dataclasses.replace(base, backend=n, seed=0)).config for n in names}   # one line if bad
+    sample = next(iter(configs.values()))
+    by_step = base.task == "scaling"
+    standings = {n: Standing(n) for n in names}
+
+    # 1. the check: who agrees with the reference on this very circuit
+    quantum = tuple(n for n in names if n != "classical")        # the twin has no circuit to check
+    if quantum:
+        checked = run_check(CheckConfig(circuits=(sample.circuit,), backends=quantum, qubits=sample.qubits,
+                                        layers=sample.layers, shots=sample.shots, observables=sample.observables,
+                                        input_names=sample.input_names, weight_names=sample.weight_names,
+                                        batch=4, seed=0))
+        for row in checked.rows:
+            if row.backend in standings and row.status != "pass":
+                standings[row.backend].dropped = f"check: {row.status}" + (f" ({row.note})" if row.note else "")
+    print(f"advise: check done; racing {', '.join(n for n in names if not standings[n].dropped) or 'nothing'}",
+          file=out, flush=True)
+
+    here = code_version()
+    stored = {}
+    for r in read_rows(results_dir, warn=False).rows:
+        if r.get("status") == "ok" and r.get("code_version") == here:
+            stored[(_key_of(r), r.get("seed"))] = r
+    spent_per_round: list[float] = []
+    walls: dict[str, list[float]] = {}     # backend -> wall seconds of its runs here (the budget's plan)
+    rounds, out_of_time = 0, False
+    with Store(results_dir) as store:
+        for r in range(MAX_ROUNDS):
+            alive = [n for n in names if not standings[n].dropped]
+            if not alive:
+                break
+            t0 = time.perf_counter()
+            for name in round_order(alive, r):
+                if r and time.perf_counter() - started + max(walls.get(name, [0.0])) > budget:
+                    out_of_time = True     # this run would not fit: the budget ends the race here
+                    break
+                run_cfg = dataclasses.replace(configs[name], seed=r)
+                key = (planned_key(run_cfg), r)
+                row = stored.get((_plain_key(key[0]), r))
+                for attempt in range(BUSY_REPEATS + 1):
+                    if row is None:
+                        t_run = time.perf_counter()
+                        row = run_config(run_cfg, results_dir=results_dir, store=store, echo=None)
+                        walls.setdefault(name, []).append(time.perf_counter() - t_run)
+                    if row.get("status") != "ok" or not row.get("busy") or attempt == BUSY_REPEATS:
+                        break
+                    print(f"advise: {name} seed {r} ran on a busy machine; repeating it", file=out, flush=True)
+                    row = None
+                _take(standings[name], row)
+                print(f"advise: round {r + 1}: {name}: {_line(row, by_step)}", file=out, flush=True)
+            if out_of_time:
+                break
+            rounds += 1
+            spent_per_round.append(time.perf_counter() - t0)
+            if r == 0:
+                _drop_the_slow(standings, by_step)
+            leader, separated = _leader(standings, by_step)
+            if separated:
+                break
+    return _advice(standings, by_step, rounds, time.perf_counter() - started, budget, configs, base, cfg)
+
+
+def _key_of(row: dict) -> tuple:
+    from harness.executing.sweep import config_key
+    return _plain_key(config_key(row))
+
+
+def _plain_key(key) -> tuple:
+    return tuple((k, v) for k, v in key if k != "seed")
+
+
+def _take(standing: Standing, row: dict) -> None:
+    if row.get("status") != "ok":
+        why = (row.get("error") or row.get("status") or "").strip().splitlines()
+        standing.dropped = f"{row.get('status')}: {why[0] if why else ''}".rstrip(": ")
+        return
+    standing.rows.append(row)
+    standing.busy += bool(row.get("busy"))
+
+
+def _line(row: dict, by_step: bool) -> str:
+    if row.get("status") != "ok":
+        return row.get("status", "?")
+    figure = f"steady step {row['steady_step_s'] * 1e3:.1f} ms" if by_step else f"training {row['train_s']:.2f} s"
+    return figure + (" (busy machine)" if row.get("busy") else "")
+
+
+def _drop_the_slow(standings: dict, by_step: bool) -> None:
+    racing = [s for s in standings.values() if not s.dropped and s.rows]
+    if not racing:
+        return
+    best = min(s.figure(by_step).median for s in racing)
+    for s in racing:
+        m = s.figure(by_step).median
+        if m > DROP_FACTOR * best:
+            s.dropped = f"{m / best:.1f}x slower than the leader after one round (more than {DROP_FACTOR:g}x)"
+
+
+def _leader(standings: dict, by_step: bool):
+    racing = sorted((s for s in standings.values() if not s.dropped and s.rows),
+                    key=lambda s: s.figure(by_step).median)
+    if not racing:
+        return None, False
+    lead = racing[0]
+    separated = all(verdict(lead.figure(by_step), s.figure(by_step))[0] == FASTER for s in racing[1:])
+    return lead, separated and len(racing) > 1 or (len(racing) == 1 and len(lead.rows) >= MIN_RUNS)
+
+
+def _advice(standings, by_step, rounds, spent, budget, configs, base, cfg) -> Advice:
+    lead, separated = _leader(standings, by_step)
+    racing = sorted((s for s in standings.values() if not s.dropped and s.rows),
+                    key=lambda s: s.figure(by_step).median)
+    finished = sorted((s for s in standings.values() if s.rows), key=lambda s: s.figure(by_step).median)
+    runner = next((s.backend for s in finished if lead is not None and s.backend != lead.backend), None)
+    if lead is None:
+        message = "no backend finished a run: nothing to pick"
+    elif separated:
+        message = (f"pick {lead.backend}: faster than every other backend still racing, by the report's rule "
+                   f"(at least {MIN_RUNS} runs each, intervals apart)")
+    else:
+        per_round = spent / max(rounds, 1)
+        more = max(MIN_RUNS - min(len(s.rows) for s in racing), 2)
+        suggest = int(spent + more * per_round) + 60
+        rival = racing[1] if len(racing) > 1 else None
+        why = verdict(lead.figure(by_step), rival.figure(by_step))[1] if rival else ""
+        message = (f"{lead.backend} leads, but it is not distinguishable from {rival.backend} within "
+                   f"{_minutes(budget)} ({why}): give --budget {_minutes(suggest)}" if rival else
+                   f"{lead.backend} is the only one left, with {len(lead.rows)} run(s) (a pick needs "
+                   f"{MIN_RUNS}): give --budget {_minutes(suggest)}")
+        if by_step and lead.figure(by_step) and (lead.figure(by_step).steps or 0) < MIN_STEADY_STEPS:
+            message += f"; each run needs {MIN_STEADY_STEPS} steady steps for a step claim (--train-size)"
+    return Advice(by="steady step" if by_step else "training time", standings=list(standings.values()),
+                  pick=lead.backend if lead else None, runner_up=runner, separated=bool(separated),
+                  rounds=rounds, spent_s=spent, budget_s=budget, message=message,
+                  sweep_command=_sweep_command(base, [s.backend for s in standings.values()], rounds),
+                  configs=configs)
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f}m" if seconds >= 120 else f"{seconds:.0f}s"
+
+
+def _sweep_command(base: RunConfig, backends, rounds: int) -> str:
+    parts = ["python -m harness sweep", f"--tasks {base.task}", f"--backends {','.join(backends)}",
+             f"--seeds {','.join(str(s) for s in range(max(rounds, MIN_RUNS)))}"]
+    for flag, value in (("--circuit", base.circuit), ("--qubits", base.qubits), ("--layers", base.layers),
+                        ("--batch-sizes", base.batch_size), ("--observables", base.observables),
+                        ("--epochs", base.epochs), ("--train-size", base.train_size),
+                        ("--test-size", base.test_size), ("--lr", base.lr), ("--threads", base.threads),
+                        ("--shots", base.shots), ("--timeout", base.timeout_s)):
+        if value is not None:
+            parts.append(f"{flag} '{value}'" if isinstance(value, str) and " " in value else f"{flag} {value}")
+    if base.digits:
+        parts.append(f"--digits {base.digits[0]},{base.digits[1]}")
+    parts += [f"--env {k}={v}" for k, v in base.env]
+    return " ".join(parts)
+
+
+def format_advice(a: Advice) -> str:
+    by_step = a.by == "steady step"
+    lines = [f"advise: {a.message}", f"ranked by {a.by}; {a.rounds} round(s) in {a.spent_s:.0f} s of a "
+                                      f"{a.budget_s:.0f} s budget"]
+    shown = sorted((s for s in a.standings if s.rows), key=lambda s: s.figure(by_step).median)
+    for s in shown:
+        mem = sorted(r.get("train_peak_rss_mib") or 0 for r in s.rows)[len(s.rows) // 2]
+        cores = sorted(r.get("train_effective_cores") or 0 for r in s.rows)[len(s.rows) // 2]
+        tag = " (pick)" if s.backend == a.pick else " (runner-up)" if s.backend == a.runner_up else ""
+        if s.dropped and s.backend != a.runner_up:
+            continue
+        lines.append(f"  {s.backend}{tag}: {a.by} {format_spread(s.figure(by_step))}; training memory "
+                     f"{mem:.0f} MiB, {cores:.2f} cores busy" + (f"; {s.busy} busy run(s) kept" if s.busy else ""))
+    for s in a.standings:
+        if s.dropped:
+            lines.append(f"  dropped {s.backend}: {s.dropped}")
+    lines.append(f"reproduce it: {a.sweep_command}")
+    return "\n".join(lines)
+
+
+def advice_json(a: Advice) -> dict:
+    by_step = a.by == "steady step"
+
+    def fig(s):
+        f = s.figure(by_step) if s.rows else None
+        return None if f is None else {"median_s": f.median, "low_s": f.low, "high_s": f.high, "n": f.n}
+    return {"pick": a.pick, "runner_up": a.runner_up, "separated": a.separated, "ranked_by": a.by,
+            "message": a.message, "rounds": a.rounds, "spent_s": a.spent_s, "budget_s": a.budget_s,
+            "sweep_command": a.sweep_command,
+            "backends": [{"backend": s.backend, "figure": fig(s), "runs": len(s.rows), "busy_runs": s.busy,
+                          "dropped": s.dropped or None} for s in a.standings]}

@@ -1,0 +1,78 @@
+"""`harness advise` with real child processes: a winner known by construction, the budget, dropping, reuse."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from backends import UserError
+from harness.cli import main
+from harness.cli.advise import parse_budget
+from harness.executing.advise import DROP_FACTOR, AdviseConfig, advise
+from harness.inputs.config import RunConfig
+from harness.results.store import read_rows
+
+# moons, tiny: the classical twin simulates nothing, default-shift simulates 2 x 4 shifted circuits per
+# sample on top of the values: slower by construction, by far more than DROP_FACTOR
+TINY = RunConfig(task="moons", epochs=1, train_size=20, test_size=10, threads=1)
+
+
+@pytest.fixture(scope="module")
+def raced(tmp_path_factory):
+    results = tmp_path_factory.mktemp("advise")
+    return results, advise(AdviseConfig(base=TINY, backends=("classical", "default-shift"), budget_s=300), results)
+
+
+def test_the_twin_wins_and_the_slow_backend_is_dropped_after_one_round(raced):
+    results, advice = raced
+    assert advice.pick == "classical" and advice.separated
+    shift = next(s for s in advice.standings if s.backend == "default-shift")
+    assert f"more than {DROP_FACTOR:g}x" in shift.dropped and len(shift.rows) == 1
+    seeds = sorted(r["seed"] for r in read_rows(results).rows if r["backend"] == "classical")
+    assert seeds == [0, 1, 2]                    # rounds 1-3, one seed each, as the rule needs
+
+
+def test_a_second_advise_reuses_the_stored_rows(raced):
+    results, first = raced
+    before = len(read_rows(results).rows)
+    again = advise(AdviseConfig(base=TINY, backends=("classical", "default-shift"), budget_s=300), results)
+    assert len(read_rows(results).rows) == before
+    assert again.pick == first.pick and again.spent_s < first.spent_s
+
+
+def test_a_budget_too_small_stops_after_the_first_round_and_says_what_would_do(raced):
+    """The twin's three runs are stored; torch runs once (seconds), so its second run cannot fit in 1 s."""
+    results, _ = raced
+    advice = advise(AdviseConfig(base=TINY, backends=("classical", "torch"), budget_s=1), results)
+    torch_runs = next(s for s in advice.standings if s.backend == "torch").rows
+    assert advice.rounds == 1 and len(torch_runs) == 1
+    assert "give --budget" in advice.message
+
+
+def test_the_command_prints_json_and_a_sweep_that_reproduces_it(raced, capsys):
+    results, _ = raced
+    status = main(["advise", "--task", "moons", "--backends", "classical,default-shift", "--epochs", "1",
+                   "--train-size", "20", "--test-size", "10", "--threads", "1", "--budget", "5m",
+                   "--results", str(results), "--json"])
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert status == 0 and data["pick"] == "classical"
+    assert data["sweep_command"].startswith("python -m harness sweep --tasks moons --backends classical,default-shift")
+    assert "dropped default-shift" in captured.err
+
+
+@pytest.mark.parametrize("text, seconds", [("10m", 600), ("90s", 90), ("1h", 3600), ("45", 45), ("1.5m", 90)])
+def test_budgets_by_hand(text, seconds):
+    assert parse_budget(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["ten", "0", "-5m", "5d", ""])
+def test_a_bad_budget_is_one_line(text):
+    with pytest.raises(UserError, match="--budget takes a positive time such as 10m, 90s or 1h"):
+        parse_budget(text)
+
+
+def test_a_bad_backend_is_refused_before_anything_runs(tmp_path):
+    with pytest.raises(UserError, match="unknown backend 'nope'"):
+        advise(AdviseConfig(base=TINY, backends=("classical", "nope")), tmp_path)
+    assert not (tmp_path / "runs.jsonl").exists()
