@@ -9,12 +9,15 @@ from __future__ import annotations
 from backends import BACKENDS
 from harness.measuring.load import OTHER_BUSY_CORES, STEAL_CORES
 
-# Measured here (2026-12-02, moons on lightning-adjoint, one CPU burner beside it and other sessions'
-# tests, n=3 each, seeds 0-2): the default (OMP_WAIT_POLICY unset, 2 threads) trained in 20-24 s,
-# OMP_WAIT_POLICY=PASSIVE in 1.5 s, --threads 1 in 1.0 s: lightning's OpenMP threads spin while they
-# wait, and a spinning thread that shares its core with another process stalls the one it waits for.
-SPINNING = ("OpenMP threads spin between calls and collapse when they share cores; what helped here: "
-            "--threads 1 (leaving the others a core), or --env OMP_WAIT_POLICY=PASSIVE")
+# Measured here (2026-12-01, moons on lightning-adjoint, training wall time, median (min-max) of seeds 0-2,
+# n=3 each, interleaved). Quiet: default 0.93 s (0.90-0.96), OMP_WAIT_POLICY=PASSIVE 1.94 s (1.81-2.19),
+# --threads 1 0.90 s (0.87-0.91). One CPU burner beside it, with other sessions' tests: default 22.9 s
+# (11.3-23.7), PASSIVE 1.51 s (1.09-2.24), --threads 1 1.48 s (0.99-2.30). Other sessions' tests alone
+# (1.3-1.6 cores): default 36.5 s (31.6-41.8), PASSIVE 2.63 s (1.90-3.70), --threads 1 2.41 s (2.08-2.64).
+# Spinning OpenMP threads that share their cores with another process stall the one they wait for.
+SPINNING = ("its OpenMP threads spin between calls and stall when they share cores; measured on moons beside a "
+            "CPU burner, 22.9 s became 1.5 s with --threads 1 (which leaves the others a core and cost nothing "
+            "on a quiet machine) or with --env OMP_WAIT_POLICY=PASSIVE (2x slower on a quiet machine)")
 GENERIC = "repeat it when the machine is quiet"
 
 

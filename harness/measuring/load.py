@@ -19,13 +19,16 @@ import resource
 import time
 from dataclasses import dataclass
 
-# Over a quiet machine's span the rest of the machine used 0.00-0.08 cores here (system daemons, the
-# sampler-less parent waiting); one CPU burner beside a run gave 0.95-1.0 and two light test processes
-# 0.5-1.2. 0.25 cores sits far above the first and far below the rest: a quarter of a core taken from a
-# run's own cores already slows lightning's spinning OpenMP threads (README, "A busy machine").
+# Measured here (2026-12-01, moons on lightning-adjoint, 9 runs started in quiet moments): the rest of the
+# machine used 0.00-0.014 cores over training (the default-policy runs kept 1.97-1.98 cores of their own
+# busy spinning: none of that is counted as the others'). With one CPU burner beside it (and other
+# sessions' tests) the others used 1.00-1.52 cores (n=9), with other sessions' tests alone 1.26-1.58 (n=9),
+# and those runs were up to 40x slower (harness/executing/busy.py). Nothing between 0.014 and 1.00 was
+# seen: 0.25 cores is 18x the quiet floor and a quarter of what one steady second process takes.
 OTHER_BUSY_CORES = 0.25
-# Steal on this VM was 0.00-0.01 cores while it was quiet; 0.1 cores stolen is a tenth of a CPU gone
-# from under the run, ten times that.
+# Steal over those 27 runs was 0.000-0.022 cores, busy or not: this VM's hypervisor rarely takes time.
+# 0.1 cores (a tenth of a CPU gone from under the run) is 4-5x the most seen; it was never reached here,
+# so it is a bound on noise, not a measured harm.
 STEAL_CORES = 0.10
 
 _BUSY_STATES = (0, 1, 2, 5, 6)        # user, nice, system, irq, softirq
