@@ -57,7 +57,7 @@ def test_busy_runs_are_left_out_listed_apart_and_counted_on_request(tmp_path):
         ["lightning-adjoint", "0", "1.31", "0.01", "no"]]
     assert report.busy["configuration"].iloc[0].startswith("scaling")
     assert any(w.startswith("1 runs were timed on a busy machine and are left out") for w in report.warnings)
-    assert not any("stored before the machine's load was measured" in w for w in report.warnings)
+    assert not any("do not say whether the machine was quiet" in w for w in report.warnings)
     runs = report.runs                  # what the plots draw
     assert not len(runs[(runs["backend"] == "lightning-adjoint") & (runs["qubits"] == "4") & (runs["seed"] == "0")])
     counted = build_report(store, include_busy=True)
@@ -81,8 +81,8 @@ def test_old_rows_are_unknown_and_said_to_be(tmp_path):
     report = build_report(_store(tmp_path / "old"))
     assert report.busy.empty
     ok = int((report.rows["status"] == "ok").sum())
-    assert f"{ok} of {ok} ok runs were stored before the machine's load was measured: whether the machine " \
-           f"was quiet is unknown, and they are counted as quiet" in report.warnings
+    assert f"{ok} of {ok} ok runs do not say whether the machine was quiet (stored before its load was " \
+           f"measured, or trained too briefly to tell): they are counted as quiet" in report.warnings
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -114,8 +114,8 @@ def test_compare_says_how_many_of_each_side_were_busy(tmp_path, capsys):
     result = compare(a, b)
     ok = sum(1 for r in map(json.loads, GOLDEN2.read_text().splitlines()) if r["status"] == "ok")
     assert result.notes[:2] == [
-        f"A: 0 of {ok} ok runs were timed on a busy machine, {ok} stored before the machine's load was measured "
-        f"(unknown, counted as quiet)",
+        f"A: 0 of {ok} ok runs were timed on a busy machine, {ok} do not say (stored before the load was "
+        f"measured, or trained too briefly to tell; counted as quiet)",
         f"B: 1 of {ok} ok runs were timed on a busy machine (left out; --include-busy counts them)"]
     t = result.table.set_index(["configuration", "backend", "figure"])
     # B's two quiet seeds against A's three: about the same, not ten times slower

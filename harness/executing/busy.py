@@ -39,9 +39,12 @@ def remedy(row: dict) -> str:
 def machine_line(row: dict) -> str:
     """One line for ``run``'s summary: the rest of the machine's load over training, and what it means."""
     other, steal = row.get("train_other_busy_cores"), row.get("train_steal_cores")
-    if row.get("busy") is None or other is None:
+    if other is None:
         return "machine load over training: not measured (no /proc/stat, or a row from before it was)"
     figures = f"the rest of the machine used {other:.2f} cores, {steal:.2f} stolen by the hypervisor"
+    if row.get("busy") is None:
+        return (f"machine load over training: cannot tell, {row.get('train_s', 0):.2f} s is too short for "
+                f"/proc/stat's ticks ({figures})")
     if row["busy"]:
         return (f"BUSY machine over training: {figures} (busy above {OTHER_BUSY_CORES:g} of the run's cores "
                 f"or {STEAL_CORES:g} stolen): these timings are disturbed, and the report leaves this run out")

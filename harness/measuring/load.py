@@ -127,20 +127,36 @@ def mark() -> Mark:
     return Mark(time.perf_counter(), own_cpu_s(), machine_times())
 
 
+# /proc/stat counts whole ticks per CPU: each read floors every CPU's counter, and tick-sampled accounting
+# can charge a tick to the wrong side of a state change, so a span's busy time is uncertain by about two
+# ticks per CPU (0.04 CPU-s here): 0.04 cores over a 1 s span, 8 cores over the 5 ms a tiny test trains.
+TICK_SLACK = 2
+
+
 def figures(start: Mark, end: Mark, threads: int) -> dict:
     """The span's other-busy and steal cores and whether they mark it busy (None each where /proc is missing).
 
-    Tick counts are coarse (10 ms per CPU) against getrusage's microseconds, so a quiet span can come
-    out a hair below zero: it is stored as 0.
+    The figures are clamped to what a machine can hold (0 to its CPUs: getrusage is finer than the ticks,
+    so a quiet span can come out a hair below zero). ``busy`` is None when the span is too short for the
+    ticks to tell (``judge``).
     """
     wall = end.wall - start.wall
     if start.machine is None or end.machine is None or wall <= 0:
         return {"train_other_busy_cores": None, "train_steal_cores": None, "busy": None}
+    cpus = end.machine.cpus or threads
     other = (end.machine.busy_s - start.machine.busy_s - (end.own_s - start.own_s)) / wall
     steal = (end.machine.steal_s - start.machine.steal_s) / wall
-    other, steal = max(0.0, other), max(0.0, steal)
-    return {"train_other_busy_cores": other, "train_steal_cores": steal,
-            "busy": is_busy(other, steal, threads, end.machine.cpus)}
+    error = TICK_SLACK * cpus / TICKS_PER_S / wall
+    return {"train_other_busy_cores": min(max(0.0, other), cpus), "train_steal_cores": min(max(0.0, steal), cpus),
+            "busy": judge(other, steal, threads, cpus, error)}
+
+
+def judge(other_busy_cores: float, steal_cores: float, threads: int, cpus: int, error: float = 0.0) -> bool | None:
+    """``is_busy`` with the figures uncertain by ``error`` cores: True or False only when the whole
+    interval says so, None (cannot tell) when it straddles a threshold."""
+    low = is_busy(other_busy_cores - error, steal_cores - error, threads, cpus)
+    high = is_busy(other_busy_cores + error, steal_cores + error, threads, cpus)
+    return low if low == high else None
 
 
 def is_busy(other_busy_cores: float, steal_cores: float, threads: int, cpus: int) -> bool:

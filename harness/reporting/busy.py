@@ -3,7 +3,8 @@
 Each ok row says whether the rest of the machine took the run's cores while it
 trained (``busy``, decided in the child by the rule of
 ``harness/measuring/load.py``). Rows stored before that was measured have no
-``busy``: unknown, read as quiet, and said so once.
+``busy``, nor do runs that trained too briefly for /proc/stat's ticks to tell:
+unknown, read as quiet, and said so once.
 """
 from __future__ import annotations
 
@@ -75,6 +76,6 @@ def busy_warnings(rows: pd.DataFrame, busy_rows: pd.DataFrame, include_busy: boo
                    f"and advice (see {where}); --include-busy counts them")
     unknown, ok = unknown_count(rows)
     if unknown:
-        out.append(f"{unknown} of {ok} ok runs were stored before the machine's load was measured: whether the "
-                   f"machine was quiet is unknown, and they are counted as quiet")
+        out.append(f"{unknown} of {ok} ok runs do not say whether the machine was quiet (stored before its load "
+                   f"was measured, or trained too briefly to tell): they are counted as quiet")
     return out

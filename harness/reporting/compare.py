@@ -66,7 +66,8 @@ def _busy_side(side: str, rows: pd.DataFrame, include_busy: bool) -> tuple[pd.Da
     note = (f"{side}: {n_busy} of {ok} ok runs were timed on a busy machine"
             + (" (counted: --include-busy)" if include_busy and n_busy else
                " (left out; --include-busy counts them)" if n_busy else "")
-            + (f", {unknown} stored before the machine's load was measured (unknown, counted as quiet)"
+            + (f", {unknown} do not say (stored before the load was measured, or trained too briefly to tell; "
+               f"counted as quiet)"
                if unknown else ""))
     return latest(rows if include_busy else quiet), note, n_busy
 

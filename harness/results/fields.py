@@ -116,7 +116,8 @@ FIELDS: tuple[Field, ...] = (
     Field("train_steal_cores", _N, _CORES, "CPU time the hypervisor gave to others (/proc/stat steal) per wall "
           "second", "cores", "training"),
     Field("busy", (BOOL, NULL), _CORES, "the machine was busy: those two figures over the thresholds of "
-          "harness/measuring/load.py; empty (unknown, read as not busy) on rows stored before it was measured",
+          "harness/measuring/load.py; empty (unknown, read as not busy) when training was too short for /proc/stat's "
+          "ticks to tell, and on rows stored before it was measured",
           span="training"),
     # --- quality ---
     Field("train_accuracy", _N, _QUALITY, "empty on scaling and on regression tasks", span="evaluation"),
