@@ -119,8 +119,8 @@ def test_own_cpu_counts_threads_a_reaped_child_and_a_live_one():
     assert f["train_other_busy_cores"] == pytest.approx(min(max(0.0, (machine_busy - counted) / wall), end.machine.cpus))
 
 
-# the bracket and the child's figure are each uncertain by two ticks per CPU (load.TICK_SLACK): 0.04 CPU-s
-# per CPU each, and a little for the marks not being the train_s clock
+# the bracket and the child's figure are each uncertain by two ticks per CPU (load.TICK_SLACK; 0.04 CPU-s
+# on 2 CPUs), and a little for the marks not being the train_s clock
 TOLERANCE_S = 2 * load.TICK_SLACK * load.machine_times().cpus / load.TICKS_PER_S + 0.05
 
 
