@@ -146,3 +146,19 @@ def test_a_sweep_line_shows_busy_and_warns_once_per_backend_with_what_helps(tmp_
     assert busy.remedy({"backend": "torch"}) == busy.GENERIC
     assert busy.remedy(dict(row, thread_env={"OMP_WAIT_POLICY": "PASSIVE"})) == busy.GENERIC
     assert busy.remedy(dict(row, threads=1)) == busy.GENERIC
+
+
+def test_a_store_of_busy_runs_only_says_so_and_reports_them_on_request(tmp_path, capsys):
+    store = tmp_path / "s"
+    store.mkdir()
+    ok = [json.loads(line) for line in GOLDEN2.read_text().splitlines() if '"status": "ok"' in line]
+    store_path(store).write_text("".join(json.dumps(dict(r, busy=True, train_other_busy_cores=1.2,
+                                                         train_steal_cores=0.0)) + "\n" for r in ok))
+    with pytest.raises(UserError, match=r"every run in .* was timed on a busy machine.*--include-busy counts them"):
+        build_report(store)
+    assert main(["report", "--results", str(store), "--out", str(tmp_path / "out")]) == 2
+    assert "--include-busy" in capsys.readouterr().err
+    report = build_report(store, include_busy=True)
+    assert not report.summary.empty and len(report.busy) == len(report.runs)
+    with pytest.raises(UserError, match=r"every run in B"):
+        compare(_store(tmp_path / "a"), store)

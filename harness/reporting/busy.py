@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from backends import UserError
 from harness.reporting.groups import configurations, latest
 
 
@@ -22,9 +23,12 @@ def busy_mask(rows: pd.DataFrame) -> pd.Series:
     return (rows["status"] == "ok") & marked
 
 
-def split_busy(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(the busy ok rows, every other row)."""
+def split_busy(rows: pd.DataFrame, source="") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the busy ok rows, every other row); a UserError when nothing but busy rows is left."""
     mask = busy_mask(rows)
+    if mask.all():
+        raise UserError(f"every run in {source or 'the store'} ({len(latest(rows[mask]))} runs) was timed on a "
+                        f"busy machine, so there is nothing quiet to report; --include-busy counts them")
     return rows[mask], rows[~mask]
 
 

@@ -55,12 +55,12 @@ def _differ(label: str, a: set, b: set) -> str | None:
     return None
 
 
-def _busy_side(side: str, rows: pd.DataFrame, include_busy: bool) -> tuple[pd.DataFrame, str, int]:
+def _busy_side(side: str, source, rows: pd.DataFrame, include_busy: bool) -> tuple[pd.DataFrame, str, int]:
     """One side's rows for the comparison (busy ones left out unless included), one note saying how many
     were busy and how many are unknown, and the number busy."""
-    from harness.reporting.busy import split_busy, unknown_count
+    from harness.reporting.busy import busy_mask, split_busy, unknown_count
     from harness.reporting.groups import latest
-    busy, quiet = split_busy(rows)
+    busy, counted = split_busy(rows, f"{side} ({source})") if not include_busy else (rows[busy_mask(rows)], rows)
     n_busy = len(latest(busy)) if len(busy) else 0
     unknown, ok = unknown_count(latest(rows))
     note = (f"{side}: {n_busy} of {ok} ok runs were timed on a busy machine"
@@ -69,15 +69,15 @@ def _busy_side(side: str, rows: pd.DataFrame, include_busy: bool) -> tuple[pd.Da
             + (f", {unknown} do not say (stored before the load was measured, or trained too briefly to tell; "
                f"counted as quiet)"
                if unknown else ""))
-    return latest(rows if include_busy else quiet), note, n_busy
+    return latest(counted), note, n_busy
 
 
 def compare_stores(a, b, include_busy: bool = False) -> Comparison:
     from harness.reporting.groups import configurations, summarise
     from harness.reporting.report import code_column, load
     a_dir, b_dir = Path(a), Path(b)          # a folder, or the .jsonl file named: each side is read as given
-    rows_a, note_a, busy_a = _busy_side("A", load(a_dir), include_busy)
-    rows_b, note_b, busy_b = _busy_side("B", load(b_dir), include_busy)
+    rows_a, note_a, busy_a = _busy_side("A", a_dir, load(a_dir), include_busy)
+    rows_b, note_b, busy_b = _busy_side("B", b_dir, load(b_dir), include_busy)
     configs = configurations(pd.concat([rows_a, rows_b], ignore_index=True))
     labels, sizable = dict(zip(configs["config"], configs["label"])), dict(zip(configs["config"], configs["sizable"]))
     sa, sb = summarise(rows_a).set_index(["config", "backend"]), summarise(rows_b).set_index(["config", "backend"])

@@ -19,7 +19,7 @@ from harness.results.stats import format_spread
 from harness.results.quality import diverged
 from harness.results.store import no_results, read_frame
 from harness.reporting.claims import _scaling, _timed_out_from, advise, crossovers, flips, growth
-from harness.reporting.busy import busy_table, busy_warnings, split_busy
+from harness.reporting.busy import busy_mask, busy_table, busy_warnings, split_busy
 from harness.reporting.groups import configurations, keyed, latest, summarise
 
 
@@ -150,8 +150,8 @@ def build_report(results_dir="results", reference: str = "torch", benchmark_file
     are left out and listed apart; rows stored before the load was measured count as quiet)."""
     check_reference(reference)
     rows = load(results_dir)
-    busy_rows, quiet_rows = split_busy(rows)
-    df = latest(rows if include_busy else quiet_rows)
+    busy_rows, counted = split_busy(rows, results_dir) if not include_busy else (rows[busy_mask(rows)], rows)
+    df = latest(counted)
     configs = configurations(df)
     labels = dict(zip(configs["config"], configs["label"]))
     ok = df[df["status"] == "ok"]
