@@ -19,7 +19,8 @@ def test_a_huge_test_set_makes_a_small_row(tmp_path):
     (row,) = read_rows(tmp_path).rows
     assert row["n_test"] == 500000 and row["test_points"]["of"] == 500000
     assert len(row["test_points"]["x"]) == row["test_points"]["shown"] == 200
-    assert main(["report", "--results", str(tmp_path)]) == 0
+    # a run of seconds beside other sessions' tests may be marked busy; this reads the row, not its time
+    assert main(["report", "--results", str(tmp_path), "--include-busy"]) == 0
 
 
 def test_a_row_over_the_limit_is_trimmed_to_fit_and_read_back(tmp_path):

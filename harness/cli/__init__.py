@@ -110,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference", default="torch", help="backend that speeds are relative to (default torch)")
     p.add_argument("--benchmarks", nargs="*", default=None,
                    help="pytest-benchmark JSON files (default: <results>/benchmarks/*.json)")
+    p.add_argument("--include-busy", action="store_true",
+                   help="count runs timed on a busy machine (default: left out of every claim, listed apart)")
 
     p = sub.add_parser("compare", help="two results stores (or pytest-benchmark JSON files) side by side")
     p.add_argument("a", help="baseline: a results folder (runs.jsonl) or a pytest-benchmark JSON file")
@@ -117,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="md", help="md or csv (default md), printed on stdout")
     p.add_argument("--fail-if-slower", type=_typed("number", "fail-if-slower ratio"), metavar="RATIO",
                    help="exit 1 when a group of B is distinguishably slower than A by more than RATIO (e.g. 1.1)")
+    p.add_argument("--include-busy", action="store_true",
+                   help="count runs timed on a busy machine (default: left out, and counted per side)")
     return parser
 
 

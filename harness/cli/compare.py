@@ -6,16 +6,19 @@ import sys
 from backends import UserError
 
 
-def run(*, a, b, format="md", fail_if_slower=None) -> int:
+def run(*, a, b, format="md", fail_if_slower=None, include_busy=False) -> int:
     """Exit status 0; 1 when ``fail_if_slower`` is given and some group of B is distinguishably slower
     than A by more than that ratio."""
     from harness.reporting.compare import FORMATS, compare, format_comparison, slower_than
 
     if format not in FORMATS:
         raise UserError(f"unknown compare format '{format}'; valid: {', '.join(FORMATS)}")
-    result = compare(a, b)
+    result = compare(a, b, include_busy=include_busy)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    if format == "csv" and any(result.busy.values()):      # the table alone on stdout; busy rows change it
+        for note in result.notes[:2]:
+            print(f"note: {note}", file=sys.stderr)
     print(format_comparison(result, format), end="")
     if fail_if_slower is None:
         return 0

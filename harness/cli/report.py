@@ -5,15 +5,16 @@ import sys
 from pathlib import Path
 
 
-def run(*, results="results", format="md", out=None, reference="torch", benchmarks=None) -> int:
+def run(*, results="results", format="md", out=None, reference="torch", benchmarks=None,
+        include_busy=False) -> int:
     from harness.inputs.validate import check_report
     from harness.reporting.render import FORMATS, write
     from harness.reporting.report import build_report
 
-    check_report(results, format, reference, out, benchmarks, FORMATS)
+    check_report(results, format, reference, out, benchmarks, FORMATS, include_busy)
     bench = benchmarks if benchmarks is not None else sorted(
         str(p) for p in (Path(results) / "benchmarks").rglob("*.json"))
-    report = build_report(results, reference=reference, benchmark_files=bench)
+    report = build_report(results, reference=reference, benchmark_files=bench, include_busy=include_busy)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     path = write(report, out or Path(results) / "report", format)

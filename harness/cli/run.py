@@ -12,6 +12,7 @@ def run(*, task="moons", backend="torch", circuit=None, observables=None, input_
         shots=None, threads=None, env=(), epochs=None, batch_size=None, lr=None, train_size=None,
         test_size=None, data_dir=None, timeout=None, results="results", as_json=False) -> int:
     """Exit status 0 when the run is ok, 1 when it failed, timed out or was killed."""
+    from harness.executing.busy import warning
     from harness.executing.runner import run_config, summary
     from harness.inputs.config import RunConfig
     from harness.inputs.validate import check_run, parse_env
@@ -27,6 +28,9 @@ def run(*, task="moons", backend="torch", circuit=None, observables=None, input_
         others_timing()
         row = run_config(checked.config, results_dir=results, store=store)
     print(summary(row), file=sys.stderr)
+    busy = warning(row)
+    if busy:
+        print(f"warning: {busy}", file=sys.stderr)
     if as_json:
         print(json.dumps(row))
     return 0 if row["status"] == "ok" else 1

@@ -28,6 +28,7 @@ import uuid
 from pathlib import Path
 
 from harness.results import provenance
+from harness.executing.busy import machine_line
 from harness.executing.concurrency import Active
 from harness.inputs.config import RunConfig
 from harness.results.provenance import BUDGET_VARS
@@ -276,6 +277,7 @@ def summary(row: dict) -> str:
         f"  training: peak memory {_mib(row.get('train_peak_rss_mib'))}, {num['train_effective_cores']:.2f} cores busy, "
         f"peak {row.get('train_peak_threads')} threads, {row.get('train_peak_children')} child processes",
         f"  whole run: peak memory {_mib(row.get('run_peak_rss_mib'))}, peak {row.get('run_peak_threads')} threads",
+        f"  {machine_line(row)}",
         f"  {quality_line(row)}" + ("" if diverged(row) else f", final loss {num['final_loss']:.4f} (mean over the last epoch)")
         + (f" ({row['function_evals']} function evaluations, median {row['steady_function_eval_s'] * 1e3:.1f} ms)"
            if row.get("function_evals_per_step") else ""),

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from backends import UserError
 
 from harness.results.fields import IDENTITY
+from harness.executing import busy
 from harness.executing.concurrency import Active, Claim, others_active
 from harness.inputs.config import RunConfig
 from harness.results.provenance import code_version, thread_env
@@ -191,6 +192,7 @@ class Progress:
         self.too_big: dict[tuple, tuple[int, int]] = {}
         self.spent, self.ran, self.done = 0.0, 0, 0
         self.warned: set = set()
+        self.warned_busy: set = set()
 
     @staticmethod
     def label(cfg) -> str:
@@ -260,10 +262,13 @@ class Progress:
         if status in ("timeout", "killed"):
             self._note_timeout(cfg)
         if status == "ok":
-            status += f" ({row['train_s']:.1f} s, {short_quality(row)})"
+            status += f" ({row['train_s']:.1f} s, {short_quality(row)}{busy.short(row)})"
         else:
             status += ": " + ((row.get("error") or "").strip().splitlines() or [""])[0]
         self._line(cfg, status)
+        if busy.warning(row) and cfg.backend not in self.warned_busy:      # once per backend: the lines show each
+            self.warned_busy.add(cfg.backend)
+            print(f"warning: {busy.warning(row)}", file=self.out, flush=True)
 
     def _note_timeout(self, cfg) -> None:
         """Larger sizes of this backend, layer count and batch, and this size with other seeds, are skipped."""

@@ -377,8 +377,10 @@ def check_check(cfg) -> Checked:
 
 # --- report -----------------------------------------------------------------
 
-def check_report(results, fmt: str, reference: str, out, benchmarks, formats) -> None:
+def check_report(results, fmt: str, reference: str, out, benchmarks, formats, include_busy=False) -> None:
     choice("report format", fmt, formats)
+    if not isinstance(include_busy, bool):
+        raise UserError(f"include_busy must be True or False, not {_shown(include_busy)}")
     if not isinstance(reference, str) or reference not in BACKENDS:
         raise UserError(f"unknown reference backend {_shown(reference)}; valid: {', '.join(BACKENDS)}")
     if os.path.exists(results) and not os.path.isdir(results):

@@ -17,7 +17,7 @@ from torch import nn
 from backends import UserError, backend_spec, build_layer
 from backends.sources import load_source
 
-from harness.measuring import EVAL_BATCH, probe
+from harness.measuring import EVAL_BATCH, load, probe
 from harness.results import stats
 from harness.measuring.closure import ClosureSteps, needs_closure
 from harness.tasks import task_spec
@@ -141,8 +141,9 @@ def train(cfg, setup_started: float, progress=_progress, sampler: probe.Sampler 
     """Train ``cfg`` (a resolved RunConfig) here and return the measured figures.
 
     Spans: setup (imports to the first step), training (the steps), evaluation.
-    Training has its own peak memory (VmHWM reset at its start) and its own
-    thread and child-process peaks (``sampler``'s "train" span).
+    Training has its own peak memory (VmHWM reset at its start), its own
+    thread and child-process peaks (``sampler``'s "train" span) and the rest of
+    the machine's load over it (``load``: was the machine quiet?).
     """
     spec = task_spec(cfg.task)
     task = spec.impl()
@@ -174,6 +175,7 @@ def train(cfg, setup_started: float, progress=_progress, sampler: probe.Sampler 
     peak_reset = probe.reset_peak_rss()
     if sampler is not None:
         sampler.span("train")
+    machine0 = load.mark()         # just outside the clock: reading /proc costs a fraction of a millisecond
     cpu0, wall0 = probe.cpu_seconds(), time.perf_counter()
     for epoch in range(cfg.epochs):
         t_epoch = time.perf_counter()
@@ -198,6 +200,7 @@ def train(cfg, setup_started: float, progress=_progress, sampler: probe.Sampler 
                  f"elapsed {time.perf_counter() - wall0:.1f}s")
     train_s = time.perf_counter() - wall0
     train_cpu_s = probe.cpu_seconds() - cpu0
+    machine_load = load.figures(machine0, load.mark(), cfg.threads)
     train_peak_rss_mib = probe.peak_rss_mib() if peak_reset else None
     if sampler is not None:
         sampler.span("eval")
@@ -233,6 +236,7 @@ def train(cfg, setup_started: float, progress=_progress, sampler: probe.Sampler 
         "train_peak_rss_mib": train_peak_rss_mib,
         "train_peak_threads": spans.get("threads"),
         "train_peak_children": spans.get("children"),
+        **machine_load,
         "gradient_computed_in": backend_spec(cfg.backend).gradient_in,
         **work,
         "backend_settings": layer.settings(),

@@ -28,6 +28,7 @@ class Comparison:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     kind: str = "store"
+    busy: dict = field(default_factory=dict)       # side -> ok runs timed on a busy machine
 
 
 def _kind(path: Path) -> str:
@@ -54,11 +55,29 @@ def _differ(label: str, a: set, b: set) -> str | None:
     return None
 
 
-def compare_stores(a, b) -> Comparison:
-    from harness.reporting.groups import configurations, latest, summarise
+def _busy_side(side: str, source, rows: pd.DataFrame, include_busy: bool) -> tuple[pd.DataFrame, str, int]:
+    """One side's rows for the comparison (busy ones left out unless included), one note saying how many
+    were busy and how many are unknown, and the number busy."""
+    from harness.reporting.busy import busy_mask, split_busy, unknown_count
+    from harness.reporting.groups import latest
+    busy, counted = split_busy(rows, f"{side} ({source})") if not include_busy else (rows[busy_mask(rows)], rows)
+    n_busy = len(latest(busy)) if len(busy) else 0
+    unknown, ok = unknown_count(latest(rows))
+    note = (f"{side}: {n_busy} of {ok} ok runs were timed on a busy machine"
+            + (" (counted: --include-busy)" if include_busy and n_busy else
+               " (left out; --include-busy counts them)" if n_busy else "")
+            + (f", {unknown} do not say (stored before the load was measured, or trained too briefly to tell; "
+               f"counted as quiet)"
+               if unknown else ""))
+    return latest(counted), note, n_busy
+
+
+def compare_stores(a, b, include_busy: bool = False) -> Comparison:
+    from harness.reporting.groups import configurations, summarise
     from harness.reporting.report import code_column, load
     a_dir, b_dir = Path(a), Path(b)          # a folder, or the .jsonl file named: each side is read as given
-    rows_a, rows_b = latest(load(a_dir)), latest(load(b_dir))
+    rows_a, note_a, busy_a = _busy_side("A", a_dir, load(a_dir), include_busy)
+    rows_b, note_b, busy_b = _busy_side("B", b_dir, load(b_dir), include_busy)
     configs = configurations(pd.concat([rows_a, rows_b], ignore_index=True))
     labels, sizable = dict(zip(configs["config"], configs["label"])), dict(zip(configs["config"], configs["sizable"]))
     sa, sb = summarise(rows_a).set_index(["config", "backend"]), summarise(rows_b).set_index(["config", "backend"])
@@ -79,7 +98,7 @@ def compare_stores(a, b) -> Comparison:
                         "A": format_spread(fa), "B": format_spread(fb), "B/A": ratio,
                         "verdict for B": word if word != "not distinguishable" or "overlap" in why
                         else f"{word} ({why})"})
-    notes = []
+    notes = [note_a, note_b]
     only_a, only_b = len(set(sa.index) - set(sb.index)), len(set(sb.index) - set(sa.index))
     if only_a or only_b:
         notes.append(f"{only_a} configuration-backend groups only in A and {only_b} only in B are left out")
@@ -97,7 +116,7 @@ def compare_stores(a, b) -> Comparison:
             w = _differ(f"{col.split('.', 1)[1]} version", set(rows_a[col]), set(rows_b[col]))
             if w:
                 warnings.append(w)
-    return Comparison(pd.DataFrame(out), warnings, notes, "store")
+    return Comparison(pd.DataFrame(out), warnings, notes, "store", busy={"A": busy_a, "B": busy_b})
 
 
 def compare_benchmarks(a, b) -> Comparison:
@@ -132,12 +151,13 @@ def compare_benchmarks(a, b) -> Comparison:
     return Comparison(pd.DataFrame(out), warnings, notes, "bench")
 
 
-def compare(a, b) -> Comparison:
+def compare(a, b, include_busy: bool = False) -> Comparison:
+    """``include_busy``: count runs of a store timed on a busy machine (by default left out and counted)."""
     kinds = _kind(Path(a)), _kind(Path(b))
     if kinds[0] != kinds[1]:
         names = {"store": "a results store", "bench": "pytest-benchmark JSON"}
         raise UserError(f"A ('{a}') is {names[kinds[0]]} but B ('{b}') is {names[kinds[1]]}; compare like with like")
-    return compare_stores(a, b) if kinds[0] == "store" else compare_benchmarks(a, b)
+    return compare_stores(a, b, include_busy) if kinds[0] == "store" else compare_benchmarks(a, b)
 
 
 def slower_than(c: Comparison, ratio: float) -> list[str]:

@@ -19,6 +19,7 @@ from harness.results.stats import format_spread
 from harness.results.quality import diverged
 from harness.results.store import no_results, read_frame
 from harness.reporting.claims import _scaling, _timed_out_from, advise, crossovers, flips, growth
+from harness.reporting.busy import busy_mask, busy_table, busy_warnings, split_busy
 from harness.reporting.groups import configurations, keyed, latest, summarise
 
 
@@ -39,6 +40,7 @@ class Report:
     advice: pd.DataFrame = field(default_factory=pd.DataFrame)
     flips: pd.DataFrame = field(default_factory=pd.DataFrame)
     failures: pd.DataFrame = field(default_factory=pd.DataFrame)
+    busy: pd.DataFrame = field(default_factory=pd.DataFrame)      # ok runs timed on a busy machine
     benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
     warnings: list[str] = field(default_factory=list)
     machines: list[str] = field(default_factory=list)
@@ -48,6 +50,7 @@ class Report:
     timed_out: dict = field(default_factory=dict)   # (scaling family, backend) -> size it timed out at
     reference: str = "torch"
     source: str = ""
+    include_busy: bool = False
 
 
 def code_column(*frames: pd.DataFrame) -> str:
@@ -141,10 +144,14 @@ def _diverged_as_status(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def build_report(results_dir="results", reference: str = "torch", benchmark_files=()) -> Report:
+def build_report(results_dir="results", reference: str = "torch", benchmark_files=(),
+                 include_busy: bool = False) -> Report:
+    """``include_busy``: count ok runs timed on a busy machine in every figure and claim (by default they
+    are left out and listed apart; rows stored before the load was measured count as quiet)."""
     check_reference(reference)
     rows = load(results_dir)
-    df = latest(rows)
+    busy_rows, counted = split_busy(rows, results_dir) if not include_busy else (rows[busy_mask(rows)], rows)
+    df = latest(counted)
     configs = configurations(df)
     labels = dict(zip(configs["config"], configs["label"]))
     ok = df[df["status"] == "ok"]
@@ -153,6 +160,8 @@ def build_report(results_dir="results", reference: str = "torch", benchmark_file
     failures["error"] = failures["error"].astype(object).fillna("").map(lambda e: e.strip().splitlines()[0] if e.strip() else "")
     failures = failures[["configuration", "backend", "seed", "status", "error"]]
     warnings, machines = _provenance_warnings(df, configs)
+    busy = busy_table(rows, busy_rows, include_busy)
+    warnings += busy_warnings(rows, busy_rows, include_busy, "'Runs on a busy machine'")
     summary = summarise(df, reference)
     if reference not in set(summary["backend"]):
         warnings.append(f"the reference backend '{reference}' has no runs here; its column is empty")
@@ -169,6 +178,7 @@ def build_report(results_dir="results", reference: str = "torch", benchmark_file
                   crossovers=crossovers(summary, scaling) if not scaling.empty else pd.DataFrame(),
                   growth=growth(summary, scaling) if not scaling.empty else pd.DataFrame(),
                   advice=advice, flips=flips(advice) if not advice.empty else pd.DataFrame(),
-                  failures=failures, benchmarks=benchmarks, warnings=warnings, machines=machines,
+                  failures=failures, busy=busy, benchmarks=benchmarks, warnings=warnings, machines=machines,
                   runs=ok, rows=rows, configs=configs, reference=reference, source=str(results_dir),
+                  include_busy=include_busy,
                   timed_out=_timed_out_from(scaling) if not scaling.empty else {})

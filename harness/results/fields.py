@@ -115,6 +115,14 @@ FIELDS: tuple[Field, ...] = (
     Field("run_peak_threads", (INT,), _CORES, span="run", required="ok"),
     Field("run_peak_children", (INT,), _CORES, span="run", required="ok"),
     Field("torch_threads", _I, _CORES, "torch.get_num_threads() in the child"),
+    Field("train_other_busy_cores", _N, _CORES, "CPU the rest of the machine used (/proc/stat busy minus the "
+          "child's own, threads and children) per wall second", "cores", "training"),
+    Field("train_steal_cores", _N, _CORES, "CPU time the hypervisor gave to others (/proc/stat steal) per wall "
+          "second", "cores", "training"),
+    Field("busy", (BOOL, NULL), _CORES, "the machine was busy: those two figures over the thresholds of "
+          "harness/measuring/load.py; empty (unknown, read as not busy) when training was too short for /proc/stat's "
+          "ticks to tell, and on rows stored before it was measured",
+          span="training"),
     # --- quality ---
     Field("train_accuracy", _N, _QUALITY, "empty on scaling and on regression tasks", span="evaluation"),
     Field("test_accuracy", _N, _QUALITY, "empty on regression tasks", span="evaluation"),

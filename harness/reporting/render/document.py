@@ -285,6 +285,19 @@ def _failures(report: Report) -> Section | None:
                                                 "line of its error."], [("Runs that did not finish", report.failures)])
 
 
+def _busy(report: Report) -> Section | None:
+    if report.busy.empty:
+        return None
+    counted = ("They are counted in every figure above (--include-busy)." if report.include_busy else
+               "They are left out of every figure, claim, crossover and advice above; `report --include-busy` "
+               "counts them.")
+    return Section("Runs on a busy machine", [
+        "Each ok run during whose training the rest of the machine took more of the run's cores, or the "
+        "hypervisor stole more time, than the thresholds of harness/measuring/load.py allow: its timings are "
+        "disturbed. The others' cores and the steal are CPU seconds per wall second of its training. " + counted],
+        [("Runs on a busy machine", report.busy)])
+
+
 def document(report: Report, out: Path) -> list[Section]:
     figures = _plots(report, out)
     sections = [_intro(report)]
@@ -292,7 +305,7 @@ def document(report: Report, out: Path) -> list[Section]:
         sections.append(Section("Warnings", [w for w in report.warnings]))
     sections += [_pick(report, figures), _adjoint(report), _scaling(report, figures), _memory(report),
                  _cores(report), _accuracy(report, figures), _configurations(report)]
-    sections += [s for s in (_benchmarks(report), _failures(report)) if s]
+    sections += [s for s in (_benchmarks(report), _failures(report), _busy(report)) if s]
     sections.append(Section("Full tables", ["`python -m harness report --format csv` writes every table in full "
                                             "(summary.csv: one row per configuration and backend with every figure "
                                             "and its interval) and every run (runs.csv)."]))
