@@ -76,3 +76,21 @@ def test_a_bad_backend_is_refused_before_anything_runs(tmp_path):
     with pytest.raises(UserError, match="unknown backend 'nope'"):
         advise(AdviseConfig(base=TINY, backends=("classical", "nope")), tmp_path)
     assert not (tmp_path / "runs.jsonl").exists()
+
+
+def test_a_run_on_a_busy_machine_is_repeated_and_kept_as_busy(tmp_path):
+    """A spinning process beside every run (as in test_busy): the first run is busy, so it is run again,
+    and the repeat, busy too, is kept and counted as such. A 1 s budget stops the race after that round."""
+    import subprocess
+    import sys
+    burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        base = RunConfig(task="moons", epochs=20, train_size=20, test_size=4, timeout_s=120)
+        advice = advise(AdviseConfig(base=base, backends=("torch",), budget_s=1), tmp_path)
+    finally:
+        burner.kill()
+        burner.wait()
+    rows = [r for r in read_rows(tmp_path).rows if r["backend"] == "torch"]
+    assert [r["seed"] for r in rows] == [0, 0] and all(r["busy"] for r in rows)
+    (standing,) = advice.standings
+    assert standing.busy == 1 and len(standing.rows) == 1

@@ -127,8 +127,8 @@ def advise(cfg: AdviseConfig, results_dir="results", out=None) -> Advice:
     here = code_version()
     stored = {}
     for r in read_rows(results_dir, warn=False).rows:
-        if r.get("status") == "ok" and r.get("code_version") == here:
-            stored[(_key_of(r), r.get("seed"))] = r
+        if r.get("status") == "ok" and r.get("code_version") == here and not r.get("busy"):
+            stored[(_key_of(r), r.get("seed"))] = r      # a busy row is not reused: it is measured again
     spent_per_round: list[float] = []
     walls: dict[str, list[float]] = {}     # backend -> wall seconds of its runs here (the budget's plan)
     rounds, out_of_time = 0, False
