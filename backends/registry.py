@@ -65,6 +65,7 @@ _PL_MULTIRZ = (("MultiRZ", "PennyLane 0.45 fails on a batched MultiRZ with this 
 _PL_RZX = (("RZX", "lightning 0.45's adjoint fails on a batched PauliRot"),)
 _PENNYLANE = ("pennylane",)
 _LIGHTNING = ("pennylane", "pennylane_lightning")
+_TC = ("tensorcircuit",)
 
 BACKENDS: dict[str, BackendSpec] = {s.name: s for s in [
     BackendSpec("qiskit-shift", "backends.qiskit.shift", "qiskit", "aer", "parameter-shift", True,
@@ -93,6 +94,11 @@ BACKENDS: dict[str, BackendSpec] = {s.name: s for s in [
                 device_vjp=True, broken_gates=_PL_MULTIRZ + _PL_RZX),
     BackendSpec("lightning-shift", "backends.pennylane.lightning", "pennylane", "lightning.qubit",
                 "parameter-shift", True, _LIGHTNING, "TorchLayer on lightning.qubit, parameter-shift", broken_gates=_PL_MULTIRZ),
+    BackendSpec("tc-torch", "backends.tensorcircuit.layers", "tensorcircuit-ng", "tc pytorch", "backprop", False,
+                _TC, "tc.TorchLayer on TensorCircuit-NG's PyTorch backend, torch.vmap, autograd"),
+    BackendSpec("tc-jax", "backends.tensorcircuit.layers", "tensorcircuit-ng", "tc jax", "backprop", False,
+                _TC + ("jax",), "tc.TorchLayer on TensorCircuit-NG's JAX backend: jit, jax.vmap, vjp in the "
+                "backward call"),
     BackendSpec("torch", "backends.torch_statevector", "torch", "torch statevector", "autograd", False,
                 (), "plain torch batched statevector: the reference"),
     BackendSpec("classical", "backends.classical", "torch", "none", "autograd", False,

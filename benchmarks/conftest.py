@@ -122,6 +122,10 @@ def layer_benchmark(benchmark):
         if benchmark.disabled and is_heavy(spec, circuit):
             pytest.skip(f"{spec.diff_method} on {circuit.n_qubits} qubits is too slow for a "
                         f"--benchmark-disable run; it runs when benchmarks are enabled")
+        if benchmark.disabled and spec.simulator == "tc jax" and circuit.n_qubits >= HEAVY_QUBITS:
+            # its jit compiles for seconds on these sizes; the smaller ones check it in an untimed run
+            pytest.skip(f"{backend}'s jit compile on {circuit.n_qubits} qubits is too slow for a "
+                        f"--benchmark-disable run; it runs when benchmarks are enabled")
 
         torch.manual_seed(SEED)            # the classical twin draws its Linear from torch's generator
         weights = initial_weights(circuit, SEED)

@@ -41,6 +41,10 @@ HAND_COUNTS = {                              # values, shifted circuits, adjoint
     "lightning-adjoint-vjp": (BATCH, 0, BATCH, False),
     "lightning-shift": (BATCH, SHIFTED, 0, False),
     "torch": (BATCH, 0, 0, False),
+    # TensorCircuit: one vmapped call of the batch; autograd (tc-torch) simulates nothing more, while
+    # tc-jax's jitted vjp in the backward call computes the batch's values again before its reverse sweep
+    "tc-torch": (BATCH, 0, 0, False),
+    "tc-jax": (BATCH, BATCH, 0, False),
 }
 
 

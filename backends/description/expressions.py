@@ -2,7 +2,7 @@
 elementary functions (sin, cos, tan, their inverses, exp, log, sqrt), as imported feature maps need them.
 
 Written with ordinary Python arithmetic, one expression evaluates on floats,
-on torch tensors (a whole batch at once), on numpy arrays or on Qiskit
+on torch tensors (a whole batch at once), on numpy or JAX arrays or on Qiskit
 parameters, and knows its own derivatives (constants folded), so every
 backend reads the same angles.
 """
@@ -158,10 +158,14 @@ class _Pow(Expr):
 
 
 def _call(name: str, value):
-    """``name``(value) on whatever the value is: a float, a numpy array, a torch tensor, a Qiskit parameter."""
+    """``name``(value) on whatever the value is: a float, a numpy array, a torch tensor, a JAX array, a Qiskit
+    parameter."""
     if hasattr(value, "requires_grad"):                       # a torch tensor
         import torch
         return getattr(torch, {"asin": "arcsin", "acos": "arccos", "atan": "arctan"}.get(name, name))(value)
+    if type(value).__module__.startswith(("jax", "jaxlib")):  # a JAX array or tracer (TensorCircuit's JAX backend)
+        import jax.numpy as jnp
+        return getattr(jnp, {"asin": "arcsin", "acos": "arccos", "atan": "arctan"}.get(name, name))(value)
     if type(value).__module__.startswith("qiskit"):           # a Qiskit ParameterExpression
         if name == "sqrt":
             return value ** 0.5
