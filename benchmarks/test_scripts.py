@@ -31,7 +31,8 @@ def test_aer_floor_sees_the_calls_of_a_parameter_shift_step(capsys):
     assert 0 < out["aer_ms_per_step_in_training"] < out["qiskit_shift_step_ms"]
 
 
-@pytest.mark.parametrize("backend", ["torch", "default-backprop", "lightning-adjoint-vjp"])
+@pytest.mark.parametrize("backend", ["torch", "default-backprop", "lightning-adjoint-vjp", "kokkos-adjoint",
+                                     "qiskit-ml-lincomb", "qiskit-ml-reverse"])
 def test_bare_loop_trains_what_the_harness_trains(backend, tmp_path):
     from harness.inputs.config import RunConfig
     from harness.executing.runner import run_config

@@ -165,3 +165,22 @@ def test_lincomb_samples_its_gradient_too(backend):
         grads[shots] = layer.weights.grad.double().numpy()
     assert np.all(np.abs(grads[4000] - grads[None]) < 5 * 2 * 4 / np.sqrt(4000))
     assert not np.allclose(grads[4000], grads[None], atol=1e-6)
+
+
+def test_every_dependency_is_pinned_and_installed_at_its_pin():
+    """`make setup` installs pyproject's ranges under constraints.txt's exact pins: each dependency has a pin,
+    the pin lies in its range, and this environment holds that very version (a local build tag aside)."""
+    import tomllib
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+    with open(os.path.join(ROOT, "constraints.txt")) as f:
+        pins = dict(line.strip().split("==") for line in f if line.strip() and not line.startswith("#"))
+    pins = {canonicalize_name(n): v for n, v in pins.items()}
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
+        deps = [Requirement(d) for d in tomllib.load(f)["project"]["dependencies"]]
+    for req in deps:
+        pin = pins.get(canonicalize_name(req.name))
+        assert pin is not None and req.specifier.contains(pin), (req, pin)
+    for name, pin in pins.items():
+        installed = importlib.metadata.version(name)
+        assert installed.split("+")[0] == pin, (name, pin, installed)
