@@ -63,9 +63,16 @@ _AER_CONTROLLED = tuple((g, "Aer 0.18's EstimatorV2/SamplerV2 ignore a controlle
 # adjoint fails on the PauliRot that RZX is
 _PL_MULTIRZ = (("MultiRZ", "PennyLane 0.45 fails on a batched MultiRZ with this gradient method"),)
 _PL_RZX = (("RZX", "lightning 0.45's adjoint fails on a batched PauliRot"),)
+# measured with qiskit-algorithms 0.4.0 on Qiskit 2.6: ReverseEstimatorGradient's preprocessing raises KeyError
+# (gradient_parameter_map[Parameter(...)]) on every controlled rotation; Aer's forward would ignore its angle too
+_REVERSE_CONTROLLED = tuple((g, "qiskit-algorithms 0.4's ReverseEstimatorGradient raises KeyError: Parameter(...) "
+                                "on it under Qiskit 2.6 (and Aer 0.18's EstimatorV2 ignores its angle)")
+                            for g in ("CRX", "CRY", "CRZ", "CP"))
 _PENNYLANE = ("pennylane",)
 _LIGHTNING = ("pennylane", "pennylane_lightning")
 _TC = ("tensorcircuit",)
+_KOKKOS = _LIGHTNING + ("pennylane_lightning.lightning_kokkos_ops",)
+_QISKIT_ML = _QISKIT + ("qiskit_machine_learning",)
 
 BACKENDS: dict[str, BackendSpec] = {s.name: s for s in [
     BackendSpec("qiskit-shift", "backends.qiskit.shift", "qiskit", "aer", "parameter-shift", True,
@@ -99,6 +106,21 @@ BACKENDS: dict[str, BackendSpec] = {s.name: s for s in [
     BackendSpec("tc-jax", "backends.tensorcircuit.layers", "tensorcircuit-ng", "tc jax", "backprop", False,
                 _TC + ("jax",), "tc.TorchLayer on TensorCircuit-NG's JAX backend: jit, jax.vmap, vjp in the "
                 "backward call"),
+    BackendSpec("kokkos-adjoint", "backends.pennylane.kokkos", "pennylane", "lightning.kokkos", "adjoint",
+                False, _KOKKOS, "TorchLayer on lightning.kokkos (OpenMP), adjoint (Jacobian in the forward call)",
+                gradient_in="forward call", broken_gates=_PL_MULTIRZ + _PL_RZX),
+    BackendSpec("kokkos-adjoint-vjp", "backends.pennylane.kokkos", "pennylane", "lightning.kokkos", "adjoint",
+                False, _KOKKOS, "TorchLayer on lightning.kokkos (OpenMP), adjoint with device_vjp=True",
+                device_vjp=True, broken_gates=_PL_MULTIRZ + _PL_RZX),
+    BackendSpec("kokkos-shift", "backends.pennylane.kokkos", "pennylane", "lightning.kokkos", "parameter-shift",
+                True, _KOKKOS, "TorchLayer on lightning.kokkos (OpenMP), parameter-shift", broken_gates=_PL_MULTIRZ),
+    BackendSpec("qiskit-ml-lincomb", "backends.qiskit.ml", "qiskit-machine-learning", "aer", "lincomb", True,
+                _QISKIT_ML, "EstimatorQNN + TorchConnector with LinCombEstimatorGradient (Hadamard tests)",
+                broken_gates=_AER_CONTROLLED),
+    BackendSpec("qiskit-ml-reverse", "backends.qiskit.ml", "qiskit-machine-learning", "aer + qiskit statevector",
+                "adjoint", False, _QISKIT_ML + ("qiskit_algorithms",),
+                "EstimatorQNN + TorchConnector with qiskit-algorithms' ReverseEstimatorGradient",
+                broken_gates=_REVERSE_CONTROLLED),
     BackendSpec("torch", "backends.torch_statevector", "torch", "torch statevector", "autograd", False,
                 (), "plain torch batched statevector: the reference"),
     BackendSpec("classical", "backends.classical", "torch", "none", "autograd", False,

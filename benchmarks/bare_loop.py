@@ -8,10 +8,11 @@ autograd markers, no progress, no sampler thread. The quantum layer is built
 the way each family's users build it:
 
 * our own layers (``qiskit-shift``, ``torch``, ``classical``): ``build_layer``;
-* PennyLane (``default-*``, ``lightning-*``): a ``qml.qnn.TorchLayer`` straight
+* PennyLane (``default-*``, ``lightning-*``, ``kokkos-*``): a ``qml.qnn.TorchLayer`` straight
   from a QNode, with the backend's device, diff_method and device_vjp;
-* qiskit-machine-learning (``qiskit-ml``): ``EstimatorQNN`` + ``TorchConnector``
-  on Aer's ``EstimatorV2``, exact.
+* qiskit-machine-learning (``qiskit-ml``, ``qiskit-ml-lincomb``, ``qiskit-ml-reverse``):
+  ``EstimatorQNN`` + ``TorchConnector`` on Aer's ``EstimatorV2``, exact, with the
+  backend's gradient (parameter-shift, LinComb, qiskit-algorithms' reverse).
 
 The harness hands its quantum layer float64 inputs (PennyLane and Qiskit
 compute in double precision; see ``backends/pennylane/common.py``) and
@@ -42,6 +43,9 @@ class Cast(nn.Module):
         return self.inner(x.to(torch.float64)).to(torch.float32)
 
 
+QISKIT_ML = ("qiskit-ml", "qiskit-ml-lincomb", "qiskit-ml-reverse")
+
+
 def raw_layer(backend: str, circuit, weights, threads: int):
     """The quantum layer as the framework's own users build it."""
     from backends import BACKENDS, build_layer
@@ -50,18 +54,24 @@ def raw_layer(backend: str, circuit, weights, threads: int):
         from backends.pennylane.common import make_torch_layer
         return Cast(make_torch_layer(circuit, weights, simulator=spec.simulator, diff_method=spec.diff_method,
                                       device_vjp=spec.device_vjp))
-    if backend == "qiskit-ml":
+    if backend in QISKIT_ML:
         from qiskit_aer.primitives import EstimatorV2
         from qiskit_machine_learning.connectors import TorchConnector
-        from qiskit_machine_learning.gradients import ParamShiftEstimatorGradient
+        from qiskit_machine_learning.gradients import LinCombEstimatorGradient, ParamShiftEstimatorGradient
         from qiskit_machine_learning.neural_networks import EstimatorQNN
 
         from backends.qiskit.common import aer_backend_options, expression_circuit, observables
         qc, x, w = expression_circuit(circuit)
         estimator = EstimatorV2(options={"default_precision": 0.0,
                                          "backend_options": aer_backend_options(threads)})
+        if spec.diff_method == "adjoint":
+            from qiskit_algorithms.gradients import ReverseEstimatorGradient
+            gradient = ReverseEstimatorGradient()
+        else:
+            gradient = {"parameter-shift": ParamShiftEstimatorGradient,
+                        "lincomb": LinCombEstimatorGradient}[spec.diff_method](estimator=estimator)
         qnn = EstimatorQNN(circuit=qc, estimator=estimator, observables=observables(circuit), input_params=list(x),
-                           weight_params=list(w), gradient=ParamShiftEstimatorGradient(estimator=estimator),
+                           weight_params=list(w), gradient=gradient,
                            input_gradients=True, default_precision=0.0)
         return Cast(TorchConnector(qnn, initial_weights=weights.double().numpy()))
     return build_layer(backend, circuit, weights, threads=threads)

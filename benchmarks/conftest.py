@@ -56,15 +56,25 @@ HEAVY_QUBITS = 8
 SEED = 0
 
 
+# gradients that run circuits (or Python statevector sweeps) per sample and parameter or observable:
+# parameter-shift (2 x rotations x batch), LinComb (rotations x observables x batch Hadamard tests),
+# qiskit-ml-reverse (one qiskit.quantum_info sweep per sample and observable, in Python)
+_PER_SAMPLE = ("parameter-shift", "lincomb")
+
+
+def _per_sample(spec: BackendSpec) -> bool:
+    return spec.diff_method in _PER_SAMPLE or spec.name == "qiskit-ml-reverse"
+
+
 def is_heavy(spec: BackendSpec, circuit: Circuit) -> bool:
-    """Parameter-shift on many qubits: 2 x rotations x batch circuits per backward pass."""
-    return spec.diff_method == "parameter-shift" and circuit.n_qubits >= HEAVY_QUBITS
+    """A per-sample gradient (parameter-shift and the like) on many qubits."""
+    return _per_sample(spec) and circuit.n_qubits >= HEAVY_QUBITS
 
 
 def rounds_for(spec: BackendSpec, circuit: Circuit) -> int:
     if is_heavy(spec, circuit):
         return HEAVY_ROUNDS
-    if spec.diff_method == "parameter-shift":
+    if _per_sample(spec):
         return SHIFT_ROUNDS
     return ROUNDS
 
@@ -120,7 +130,7 @@ def layer_benchmark(benchmark):
         if spec.refuses(circuit):
             pytest.skip(f"backend '{backend}' serves only {', '.join(served_circuits(spec))}")
         if benchmark.disabled and is_heavy(spec, circuit):
-            pytest.skip(f"{spec.diff_method} on {circuit.n_qubits} qubits is too slow for a "
+            pytest.skip(f"{backend} ({spec.diff_method}) on {circuit.n_qubits} qubits is too slow for a "
                         f"--benchmark-disable run; it runs when benchmarks are enabled")
         if benchmark.disabled and spec.simulator == "tc jax" and circuit.n_qubits >= HEAVY_QUBITS:
             # its jit compiles for seconds on these sizes; the smaller ones check it in an untimed run

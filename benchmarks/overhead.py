@@ -10,7 +10,8 @@ loop. Both must end at the same loss: a check that they trained the same thing.
 Prints a markdown table: the medians with their min-max and n, and the ratio of
 the medians (harness / bare). Default backends: one per family, our own
 layers (torch, qiskit-shift), raw PennyLane TorchLayers (default-backprop,
-lightning-adjoint) and a raw TorchConnector (qiskit-ml).
+lightning-adjoint, kokkos-adjoint) and raw TorchConnectors (qiskit-ml and its
+LinComb and reverse gradients).
 """
 from __future__ import annotations
 
@@ -31,8 +32,10 @@ from harness.executing.runner import child_env, run_config  # noqa: E402
 from harness.results.stats import summarize  # noqa: E402
 
 FAMILIES = {"torch": "our own layer", "qiskit-shift": "our own layer", "classical": "our own layer",
-            "qiskit-ml": "raw TorchConnector"}
-DEFAULT_BACKENDS = ("torch", "qiskit-shift", "default-backprop", "lightning-adjoint", "qiskit-ml")
+            "qiskit-ml": "raw TorchConnector", "qiskit-ml-lincomb": "raw TorchConnector",
+            "qiskit-ml-reverse": "raw TorchConnector"}
+DEFAULT_BACKENDS = ("torch", "qiskit-shift", "default-backprop", "lightning-adjoint", "kokkos-adjoint", "qiskit-ml",
+                    "qiskit-ml-lincomb", "qiskit-ml-reverse")
 
 
 def bare(backend: str, seed: int, threads: int, epochs: int) -> dict:

@@ -31,7 +31,9 @@ def test_aer_floor_sees_the_calls_of_a_parameter_shift_step(capsys):
     assert 0 < out["aer_ms_per_step_in_training"] < out["qiskit_shift_step_ms"]
 
 
-@pytest.mark.parametrize("backend", ["torch", "default-backprop", "lightning-adjoint-vjp"])
+# qiskit-ml-reverse: the qiskit-machine-learning branch of the bare loop (its other gradients share it; each costs
+# ~10 s here); kokkos takes the PennyLane branch that lightning-adjoint-vjp runs
+@pytest.mark.parametrize("backend", ["torch", "default-backprop", "lightning-adjoint-vjp", "qiskit-ml-reverse"])
 def test_bare_loop_trains_what_the_harness_trains(backend, tmp_path):
     from harness.inputs.config import RunConfig
     from harness.executing.runner import run_config

@@ -40,6 +40,13 @@ HAND_COUNTS = {                              # values, shifted circuits, adjoint
     "lightning-adjoint": (BATCH, 0, BATCH * 2, True),
     "lightning-adjoint-vjp": (BATCH, 0, BATCH, False),
     "lightning-shift": (BATCH, SHIFTED, 0, False),
+    "kokkos-adjoint": (BATCH, 0, BATCH * 2, True),
+    "kokkos-adjoint-vjp": (BATCH, 0, BATCH, False),
+    "kokkos-shift": (BATCH, SHIFTED, 0, False),
+    # LinComb: one Hadamard-test circuit per sample, observable and rotation; reverse: one sweep per
+    # sample and observable, in Python (qiskit.quantum_info), no circuit sent to Aer
+    "qiskit-ml-lincomb": (BATCH * 2, 4 * BATCH * 2, 0, False),
+    "qiskit-ml-reverse": (BATCH * 2, 0, BATCH * 2, False),
     "torch": (BATCH, 0, 0, False),
     # TensorCircuit: one vmapped call of the batch; autograd (tc-torch) simulates nothing more, while
     # tc-jax's jitted vjp in the backward call computes the batch's values again before its reverse sweep
@@ -89,13 +96,15 @@ def test_work_counters_scale_with_the_circuit():
     """entangler 3 qubits x 2 layers: 3 RX(x) + 6 RY(w) = 9 rotations, 3 observables."""
     circuit = make_circuit("entangler", 3, 2)
     counts = {}
-    for backend in ("qiskit-shift", "default-shift", "lightning-adjoint-vjp"):
+    for backend in ("qiskit-shift", "default-shift", "lightning-adjoint-vjp", "qiskit-ml-lincomb", "qiskit-ml-reverse"):
         _available(backend)
         layer = build_layer(backend, circuit, torch.zeros(circuit.n_weights))
         w = layer.count_work(torch.rand(2, 3, requires_grad=True))
         counts[backend] = (w.values, w.gradient_circuits, w.adjoint_passes)
     assert counts == {"qiskit-shift": (2, 2 * 9 * 2, 0), "default-shift": (2, 2 * 9 * 2, 0),
-                      "lightning-adjoint-vjp": (2, 0, 2)}
+                      "lightning-adjoint-vjp": (2, 0, 2),
+                      # EstimatorQNN's PUBs are per observable: 3 observables x 2 samples
+                      "qiskit-ml-lincomb": (2 * 3, 2 * 3 * 9, 0), "qiskit-ml-reverse": (2 * 3, 0, 2 * 3)}
 
 
 @pytest.mark.parametrize("backend", ["default-adjoint", "lightning-adjoint", "default-shift"])

@@ -111,7 +111,8 @@ def _backends(report: Report) -> list[str]:
 # one colour per backend, the same on every plot: matplotlib's 10-colour cycle would give the 11th and 12th
 # backend the colours of the 1st and 2nd (classical drawn like qiskit-ml, torch like qiskit-shift)
 PALETTE = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink",
-           "tab:gray", "tab:olive", "tab:cyan", "black", "gold", "navy", "lime")
+           "tab:gray", "tab:olive", "tab:cyan", "black", "gold", "navy", "lime",
+           "maroon", "teal", "magenta", "darkgoldenrod", "slateblue", "coral", "darkseagreen", "darkviolet")
 
 
 def _colors(report: Report) -> dict[str, str]:
