@@ -94,3 +94,11 @@ def test_a_run_on_a_busy_machine_is_repeated_and_kept_as_busy(tmp_path):
     assert [r["seed"] for r in rows] == [0, 0] and all(r["busy"] for r in rows)
     (standing,) = advice.standings
     assert standing.busy == 1 and len(standing.rows) == 1
+
+
+def test_a_backend_that_cannot_serve_the_circuit_is_dropped_with_its_reason(raced):
+    results, _ = raced
+    advice = advise(AdviseConfig(base=TINY, backends=("classical", "qiskit-ml-sampler"), budget_s=300), results)
+    sampler = next(s for s in advice.standings if s.backend == "qiskit-ml-sampler")
+    assert advice.pick == "classical" and not sampler.rows
+    assert sampler.dropped.startswith("backend 'qiskit-ml-sampler' serves only circuits whose outputs are parity")

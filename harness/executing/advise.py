@@ -106,13 +106,21 @@ def advise(cfg: AdviseConfig, results_dir="results", out=None) -> Advice:
         raise UserError(f"--budget must be a positive time such as 10m or 600s; received {cfg.budget_s!r}")
     base = _defaults(cfg.base)
     names = _candidates(cfg.backends)
-    configs = {n: check_run(dataclasses.replace(base, backend=n, seed=0)).config for n in names}   # one line if bad
+    configs, refused = {}, {}
+    for n in names:            # a backend that cannot take this configuration leaves with its one line
+        try:
+            configs[n] = check_run(dataclasses.replace(base, backend=n, seed=0)).config
+        except UserError as err:
+            refused[n] = str(err)
+    if not configs:
+        raise UserError(next(iter(refused.values())))
     sample = next(iter(configs.values()))
     by_step = base.task == "scaling"
-    standings = {n: Standing(n) for n in names}
+    standings = {n: Standing(n, dropped=refused.get(n, "")) for n in names}
+    names = [n for n in names if n in configs] + [n for n in names if n in refused]
 
     # 1. the check: who agrees with the reference on this very circuit
-    quantum = tuple(n for n in names if n != "classical")        # the twin has no circuit to check
+    quantum = tuple(n for n in configs if n != "classical")      # the twin has no circuit to check
     if quantum:
         checked = run_check(CheckConfig(circuits=(sample.circuit,), backends=quantum, qubits=sample.qubits,
                                         layers=sample.layers, shots=sample.shots, observables=sample.observables,
