@@ -173,7 +173,9 @@ def advise(cfg: AdviseConfig, results_dir="results", out=None) -> Advice:
             leader, separated = _leader(standings, by_step)
             if separated:
                 break
-    return _advice(standings, by_step, rounds, time.perf_counter() - started, budget, configs, base, cfg)
+    # the next round's cost, planned from the measured runs of the backends still racing (the slow ones left)
+    next_round = sum(max(walls.get(n, [0.0])) for n in names if not standings[n].dropped)
+    return _advice(standings, by_step, rounds, time.perf_counter() - started, budget, configs, base, next_round)
 
 
 def _key_of(row: dict) -> tuple:
@@ -222,7 +224,7 @@ def _leader(standings: dict, by_step: bool):
     return lead, separated and len(racing) > 1 or (len(racing) == 1 and len(lead.rows) >= MIN_RUNS)
 
 
-def _advice(standings, by_step, rounds, spent, budget, configs, base, cfg) -> Advice:
+def _advice(standings, by_step, rounds, spent, budget, configs, base, next_round) -> Advice:
     lead, separated = _leader(standings, by_step)
     racing = sorted((s for s in standings.values() if not s.dropped and s.rows),
                     key=lambda s: s.figure(by_step).median)
@@ -234,9 +236,8 @@ def _advice(standings, by_step, rounds, spent, budget, configs, base, cfg) -> Ad
         message = (f"pick {lead.backend}: faster than every other backend still racing, by the report's rule "
                    f"(at least {MIN_RUNS} runs each, intervals apart)")
     else:
-        per_round = spent / max(rounds, 1)
         more = max(MIN_RUNS - min(len(s.rows) for s in racing), 2)
-        suggest = int(spent + more * per_round) + 60
+        suggest = int(spent + more * next_round) + 60
         rival = racing[1] if len(racing) > 1 else None
         why = verdict(lead.figure(by_step), rival.figure(by_step))[1] if rival else ""
         message = (f"{lead.backend} leads, but it is not distinguishable from {rival.backend} within "
