@@ -57,4 +57,8 @@ reference: setup
 	$(REF) --tasks mnist01 --circuit tutorial --epochs 10 --seeds 0,1,2 --timeout 900
 	$(REF) --tasks scaling --qubits 2,4,6,8,10,12,14,16 --layers 1,3 --batch-sizes 16 --epochs 1 \
 		--train-size 336 --seeds 0,1,2 --timeout 60
+	# the readout axis (issue 19): the backends that decide "adjoint or backprop", one output and a Hamiltonian
+	$(PY) -m harness sweep --results results/reference --threads 2 --tasks scaling --qubits 2,4,6,8,10,12,14,16 \
+		--layers 1 --batch-sizes 16 --epochs 1 --train-size 336 --seeds 0,1,2 --timeout 60 --observables z0,ising \
+		--backends default-backprop,lightning-adjoint,lightning-adjoint-vjp,default-adjoint-vjp,torch,qiskit-shift,kokkos-adjoint,kokkos-adjoint-vjp,tc-jax
 	$(MAKE) report

@@ -67,3 +67,12 @@ def test_the_outputs_plot_is_drawn_at_12_qubits_and_the_rate_table_written(store
     assert "Amplitude updates per second (millions)" in page
     # the best rate at 12 qubits: lightning-adjoint with one output, 10 ms: 16*36*3*4096/0.010/1e6 = 707.8
     assert "707.8 (lightning-adjoint)" in page
+
+
+def test_a_readout_across_sizes_is_one_family_though_its_digest_changes_with_the_size(tmp_path):
+    """z0 on 4 and on 12 qubits are two circuits (two digests) of one family, so crossovers span the sizes."""
+    rows = [_row(b, q, "z0", 1, 0.01, seed, gates=3 * q) | {"circuit_digest": f"{q:016d}"}
+            for seed in range(3) for b in ("lightning-adjoint", "default-backprop") for q in (4, 12)]
+    (tmp_path / "runs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    s = build_report(tmp_path).scaling
+    assert s["family"].nunique() == 1 and sorted(s["q"].unique()) == [4, 12]
