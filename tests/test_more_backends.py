@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from backends import BACKENDS, UserError, build_layer, make_circuit
+from thread_probe import HEAD
 from backends.description import CircuitBuilder, z_observable
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -40,33 +41,11 @@ def test_every_new_backend_is_installed_and_serves_every_built_in_circuit(backen
 
 
 # kokkos's pool seen from outside: per-thread CPU time summed over the device calls only (as for lightning)
-_KOKKOS_PROBE = """
-import json, os, sys, torch
-from backends import build_layer, make_circuit
+_KOKKOS_PROBE = HEAD + """
 from backends.pennylane.kokkos import running_pool
 
-def cpu_ns():
-    found = {}
-    for tid in os.listdir("/proc/self/task"):
-        try:
-            with open(f"/proc/self/task/{tid}/schedstat") as f:
-                found[tid] = int(f.read().split()[0])
-        except FileNotFoundError:
-            pass
-    return found
-
 def busy_threads(layer):
-    busy, device = {}, layer.device
-    for name in ("execute", "execute_and_compute_derivatives", "compute_derivatives"):
-        def timed(*args, _method=getattr(device, name), **kwargs):
-            before = cpu_ns()
-            result = _method(*args, **kwargs)
-            for tid, ns in cpu_ns().items():
-                busy[tid] = busy.get(tid, 0) + ns - before.get(tid, 0)
-            return result
-        setattr(device, name, timed)
-    x = torch.rand(4, layer.circuit.n_inputs, requires_grad=True)
-    layer(x).sum().backward()
+    busy = device_thread_ns(layer)
     most = max(busy.values())
     return sum(ns > most / 5 for ns in busy.values())
 

@@ -17,6 +17,7 @@ import pennylane  # noqa: F401  (hard dependencies: a broken install fails here,
 import pennylane_lightning  # noqa: F401
 import pytest
 import torch
+from thread_probe import HEAD
 
 from backends import BACKENDS, UserError, build_layer, make_circuit
 
@@ -168,34 +169,11 @@ def test_exact_only_backends_refuse_shots(backend):
 
 # Lightning's threads, seen from outside: per-thread CPU time (schedstat, in ns)
 # summed over the device calls only, so torch's own work is not counted.
-_THREADS_PROBE = """
-import json, os, sys, torch
-from backends import build_layer, make_circuit
-
-def cpu_ns():
-    found = {}
-    for tid in os.listdir("/proc/self/task"):
-        try:
-            with open(f"/proc/self/task/{tid}/schedstat") as f:
-                found[tid] = int(f.read().split()[0])
-        except FileNotFoundError:         # a thread that ended meanwhile
-            pass
-    return found
-
+_THREADS_PROBE = HEAD + """
 def busy_threads(threads):
     circuit = make_circuit("entangler", 10, 2)
     layer = build_layer("lightning-adjoint", circuit, torch.zeros(circuit.n_weights), threads=threads)
-    busy, device = {}, layer.device
-    for name in ("execute", "execute_and_compute_derivatives", "compute_derivatives"):
-        def timed(*args, _method=getattr(device, name), **kwargs):
-            before = cpu_ns()
-            result = _method(*args, **kwargs)
-            for tid, ns in cpu_ns().items():
-                busy[tid] = busy.get(tid, 0) + ns - before.get(tid, 0)
-            return result
-        setattr(device, name, timed)
-    x = torch.rand(4, circuit.n_inputs, requires_grad=True)
-    layer(x).sum().backward()
+    busy = device_thread_ns(layer)
     # a thread counts when it ran at least 0.1 ms inside the device calls; on a loaded machine the second
     # OpenMP thread may get far less than half the work, but it runs (no spinning worker exists before
     # the first call with 2 threads, which is why the test does not go back to 1)

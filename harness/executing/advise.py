@@ -137,7 +137,6 @@ def advise(cfg: AdviseConfig, results_dir="results", out=None) -> Advice:
     for r in read_rows(results_dir, warn=False).rows:
         if r.get("status") == "ok" and r.get("code_version") == here and not r.get("busy"):
             stored[(_key_of(r), r.get("seed"))] = r      # a busy row is not reused: it is measured again
-    spent_per_round: list[float] = []
     walls: dict[str, list[float]] = {}     # backend -> wall seconds of its runs here (the budget's plan)
     rounds, out_of_time = 0, False
     with Store(results_dir) as store:
@@ -145,14 +144,12 @@ def advise(cfg: AdviseConfig, results_dir="results", out=None) -> Advice:
             alive = [n for n in names if not standings[n].dropped]
             if not alive:
                 break
-            t0 = time.perf_counter()
             for name in round_order(alive, r):
                 if r and time.perf_counter() - started + max(walls.get(name, [0.0])) > budget:
                     out_of_time = True     # this run would not fit: the budget ends the race here
                     break
                 run_cfg = dataclasses.replace(configs[name], seed=r)
-                key = (planned_key(run_cfg), r)
-                row = stored.get((_plain_key(key[0]), r))
+                row = stored.get((_plain_key(planned_key(run_cfg)), r))
                 for attempt in range(BUSY_REPEATS + 1):
                     if row is None:
                         t_run = time.perf_counter()
@@ -167,11 +164,9 @@ def advise(cfg: AdviseConfig, results_dir="results", out=None) -> Advice:
             if out_of_time:
                 break
             rounds += 1
-            spent_per_round.append(time.perf_counter() - t0)
             if r == 0:
                 _drop_the_slow(standings, by_step)
-            leader, separated = _leader(standings, by_step)
-            if separated:
+            if _leader(standings, by_step)[1]:
                 break
     # the next round's cost, planned from the measured runs of the backends still racing (the slow ones left)
     next_round = sum(max(walls.get(n, [0.0])) for n in names if not standings[n].dropped)
