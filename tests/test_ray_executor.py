@@ -220,7 +220,9 @@ def test_an_error_in_the_driver_records_every_run_in_flight(ray_address, tmp_pat
 
 
 def test_an_interrupted_ray_sweep_records_what_ran_and_resumes(ray_address, tmp_path):
-    args = CLI + ["--backends", "classical", "--seeds", "0,1", "--results", str(tmp_path)]
+    # the driver joins the module's Ray instance (starting one of its own costs seconds); its SIGTERM still
+    # cancels its own tasks there
+    args = CLI + ["--backends", "classical", "--seeds", "0,1", "--results", str(tmp_path), "--address", ray_address]
     env = dict(os.environ, PYTHONPATH=ROOT)
     proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120

@@ -180,6 +180,8 @@ def _cause(tail, returncode, how: str | None = None) -> str:
             return f"{line.removeprefix('what():').strip()} ({how})"
         if _LOADER in line:            # the interpreter itself could not start (status 127)
             return f"{line[line.index(_LOADER):]} ({how})"
+    if returncode == 127 and lines:    # the loader's own words, whatever it failed on (TLS, a segment)
+        return f"{lines[-1]} ({how})"
     return how if returncode is None else f"exited with status {returncode}"
 
 
