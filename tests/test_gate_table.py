@@ -76,6 +76,24 @@ def _probe(name: str):
     return b.build([z_observable((i,)) for i in range(b.n_qubits)] + [z_observable((0, 1), scale=0.5, offset=0.1)])
 
 
+def _chain(names) -> "Circuit":
+    """One circuit through every gate in ``names`` in turn, each fed by inputs and its own weights (3 wires)."""
+    n_weights = sum(GATES[g].params for g in names) + 1
+    b = CircuitBuilder("probe-chain", 3, 3, n_weights)
+    for i in range(3):
+        b.ry(b.x[i], i)
+    k = 0
+    for j, name in enumerate(names):
+        spec = GATES[name]
+        params = [b.w[k + p] + (0.5 * b.x[j % 3] if p == 0 else 0) for p in range(spec.params)]
+        k += spec.params
+        b.gate(name, tuple((j + w) % 3 for w in range(_wires(name))), *params)
+    for i in range(3):
+        b.h(i)
+    b.rx(b.w[k], 0)
+    return b.build([z_observable((i,)) for i in range(3)] + [z_observable((0, 2), scale=0.5, offset=0.1)])
+
+
 def _outputs_and_grads(backend, circuit, weights, x, cotangent):
     layer = build_layer(backend, circuit, weights)
     x = x.clone().requires_grad_()
@@ -85,14 +103,14 @@ def _outputs_and_grads(backend, circuit, weights, x, cotangent):
 
 
 BACKEND_NAMES = [n for n, s in BACKENDS.items() if n not in ("torch", "classical")]
-# tc-jax compiles each probe twice (forward and vjp, about a second together), and it applies every gate with the
-# very code tc-torch does (backends/tensorcircuit/compile.py), which runs every gate here: so tc-jax runs its own
-# jax.numpy path (the gates applied by matrix) and one gate of each native kind
+# tc-jax compiles each circuit twice (forward and vjp, about a second together), and it applies every gate with
+# the very code tc-torch does (backends/tensorcircuit/compile.py), which runs every gate here: so tc-jax runs its
+# own jax.numpy path (the gates applied by matrix) and one gate of each native kind, all in one circuit
 TC_JAX_GATES = ("SX", "Rot", "RZX", "MultiRZ", "RX", "U", "CRX", "RZZ", "CSWAP")
 # kokkos-shift compiles every gate as kokkos-adjoint does (which runs them all); it runs the parametric ones,
 # whose gradient it computes its own way, to keep the suite quick
 PAIRS = [(b, g) for b in BACKEND_NAMES for g in GATES
-         if (b != "tc-jax" or g in TC_JAX_GATES) and (b != "kokkos-shift" or GATES[g].params)]
+         if b != "tc-jax" and (b != "kokkos-shift" or GATES[g].params)]
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +163,17 @@ def test_every_backend_runs_every_gate_as_the_reference_does(backend, name, refe
     got, got_x, got_w = _outputs_and_grads(backend, circuit, weights, x, cot)
     assert torch.allclose(got, out, atol=1e-5)
     assert torch.allclose(got_x, gx, atol=1e-5) and torch.allclose(got_w, gw, atol=1e-5)
+
+
+def test_tc_jax_runs_a_gate_of_each_kind_as_the_reference_does():
+    circuit = _chain(TC_JAX_GATES)
+    weights = torch.tensor(RNG.uniform(-2, 2, circuit.n_weights), dtype=torch.float32)
+    x = torch.tensor(RNG.uniform(-2, 2, (2, circuit.n_inputs)), dtype=torch.float32)
+    cot = torch.tensor(RNG.uniform(-1, 1, (2, circuit.n_outputs)), dtype=torch.float32)
+    want = _outputs_and_grads("torch", circuit, weights, x, cot)
+    for got, ref in zip(_outputs_and_grads("tc-jax", circuit, weights, x, cot), want):
+        assert torch.allclose(got, ref, atol=1e-5)
+    assert not torch.allclose(want[2], torch.zeros_like(want[2]))     # every weight reaches the outputs
 
 
 @pytest.mark.parametrize("name,per_slot", [("RX", 2), ("CRX", 4), ("U", 2), ("CP", 2)])
