@@ -106,3 +106,17 @@ def test_memory_growth_is_fitted_only_above_noise(golden2):
 def test_readme_summary_is_the_reference_reports_copy():
     block = readme_block((ROOT / "README.md").read_text())
     assert block == readme_text(build_report(REFERENCE)), "README's summary is stale: run `make readme`"
+
+
+def test_step_growth_is_fitted_only_where_the_largest_size_is_distinguishably_slower(golden2):
+    rows = [json.loads(line) for line in GOLDEN2.read_text().splitlines()]
+    for r in rows:      # lightning-adjoint's step made the same 20 ms at every size: no growth to fit
+        if r["task"] == "scaling" and r["backend"] == "lightning-adjoint":
+            scale = 0.020 / r["steady_step_s"]
+            r["steady_step_s"] = 0.020
+            r["steady_step_stats_s"] = {k: v * scale if k != "n" else v for k, v in r["steady_step_stats_s"].items()}
+    store_path(golden2).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    g = build_report(golden2).growth.set_index("backend")
+    assert g.loc["lightning-adjoint", "step_note"] == "flat"
+    assert g.loc["lightning-adjoint", "step_time_x_per_qubit"] != g.loc["lightning-adjoint", "step_time_x_per_qubit"]
+    assert g.loc["default-backprop", "step_note"] == "" and g.loc["default-backprop", "step_time_x_per_qubit"] > 1.3

@@ -151,10 +151,11 @@ def growth(summary: pd.DataFrame, scaling: pd.DataFrame | None = None) -> pd.Dat
     """Fitted growth per added qubit of step time and of peak memory above the smallest size, above noise only.
 
     A least-squares line through log2(value) against qubits over the larger
-    half of the sizes each backend finished (``fit_qubits`` names them); 2 **
+    half of the sizes each backend finished, leaving out those with too few runs for the rule
+    (``fit_qubits`` names them); 2 **
     slope is the factor per qubit (2.0 means doubling, as a statevector does).
     The step time is fitted only when the largest of those sizes is
-    distinguishably slower than the first by the rule (else ``step_flat``).
+    distinguishably slower than the first by the rule (else ``step_note`` says why not: flat, or too few runs).
     Memory is fitted over the sizes whose peak interval lies above the
     smallest size's interval by more than MEMORY_NOISE of its median
     (``memory_fit_qubits``), and only when there are at least two; else
@@ -167,7 +168,10 @@ def growth(summary: pd.DataFrame, scaling: pd.DataFrame | None = None) -> pd.Dat
         if len(g) < 3:
             continue
         upper = g.iloc[len(g) // 2 - (len(g) % 2 == 0):] if len(g) >= 4 else g
-        rising = verdict(upper.iloc[-1]["step"], upper.iloc[0]["step"])[0] == SLOWER
+        sure = upper[upper["step"].map(lambda v: isinstance(v, Spread) and v.lacking() is None)]
+        upper = sure if len(sure) >= 2 else upper          # sizes too short of runs for the rule stay out of the fit
+        word, why = verdict(upper.iloc[-1]["step"], upper.iloc[0]["step"])
+        rising = word == SLOWER
         step = np.polyfit(upper["q"], np.log2(upper["steady_step_s"]), 1)[0] if rising else np.nan
         base = g.iloc[0]["run_mem"] if "run_mem" in g else None
         mem, fit_q, note = np.nan, "", ""
@@ -187,7 +191,7 @@ def growth(summary: pd.DataFrame, scaling: pd.DataFrame | None = None) -> pd.Dat
         rows.append(dict(family=family, layers=g["layers"].iloc[0], batch_size=g["batch_size"].iloc[0],
                          backend=backend, qubits=f"{g['q'].min()}-{g['q'].max()}",
                          fit_qubits=",".join(str(q) for q in upper["q"]), fit_points=len(upper),
-                         step_time_x_per_qubit=2 ** step if rising else np.nan, step_flat=not rising,
+                         step_time_x_per_qubit=2 ** step if rising else np.nan, step_note="" if rising else "flat" if why == "intervals overlap" else f"not fitted ({why})",
                          memory_above_base_x_per_qubit=2 ** mem if not math.isnan(mem) else np.nan,
                          memory_fit_qubits=fit_q, memory_note=note,
                          steady_step_s_at_max=float(last["steady_step_s"]), step_at_max=last["step"],

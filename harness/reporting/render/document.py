@@ -170,14 +170,14 @@ def _scaling(report: Report, figures) -> Section:
                         "above the smallest size) against qubits; 2.00 means doubling per qubit. Step time is "
                         "fitted over the larger half of the sizes each backend finished (the points are named), "
                         "and only where the largest of them is distinguishably slower than the first (else "
-                        "\"flat\"). Memory is fitted only over the sizes whose whole-run peak interval lies above "
+                        "\"flat\", or why it cannot be told). Memory is fitted only over the sizes whose whole-run peak interval lies above "
                         f"the smallest size's by more than {100 * MEMORY_NOISE:.0f}% of its median (above noise: "
                         "a backend's peak moves by a few percent between configurations that simulate nothing "
                         "different), and only with two such sizes or more; otherwise the column says what it grew by.")
         sec.tables.append(("Growth per added qubit", pd.DataFrame({
             "scaling family": [_family_label(report, f) for f in g["family"]], "backend": g["backend"],
             "qubits run": g["qubits"], "fitted over qubits": g["fit_qubits"],
-            "step time x/qubit": ["flat" if f else f"{v:.2f}" for v, f in zip(g["step_time_x_per_qubit"], g["step_flat"])],
+            "step time x/qubit": [n or f"{v:.2f}" for v, n in zip(g["step_time_x_per_qubit"], g["step_note"])],
             "memory above base x/qubit": [f"{v:.2f} (over {q})" if v == v else note for v, q, note in
                                           zip(g["memory_above_base_x_per_qubit"], g["memory_fit_qubits"], g["memory_note"])],
             "step at largest size": [format_spread(s) for s in g["step_at_max"]],
@@ -219,7 +219,8 @@ def _memory(report: Report) -> Section:
                 "In brackets, the backend's own memory: each run's whole-run peak above its setup peak (VmHWM at "
                 "the end of setup: the interpreter with that backend's frameworks imported, the data and the model "
                 "built, before the first step), median over runs. That setup peak is each backend's import "
-                "baseline, measured per backend and configuration; it is what 'least memory' ranks."]
+                "baseline, measured per backend and configuration; it is what 'least memory' ranks. Where setup's own peak is "
+                "the whole run's (MNIST: reading the images), training adds nothing above it and shows +0."]
     def cell(r, c):
         if r is None or r["runs"] == 0:
             return "-" if r is None else "timed out"
