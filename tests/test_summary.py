@@ -120,3 +120,9 @@ def test_step_growth_is_fitted_only_where_the_largest_size_is_distinguishably_sl
     assert g.loc["lightning-adjoint", "step_note"] == "flat"
     assert g.loc["lightning-adjoint", "step_time_x_per_qubit"] != g.loc["lightning-adjoint", "step_time_x_per_qubit"]
     assert g.loc["default-backprop", "step_note"] == "" and g.loc["default-backprop", "step_time_x_per_qubit"] > 1.3
+
+
+def test_a_readout_family_is_named_once_and_without_its_per_size_digest():
+    lines = summary_lines(build_report(ROOT / "results" / "readouts"))
+    assert [line.split(" (steady step)")[0] for line in lines[1:]] == [
+        "scaling, outputs z0", "scaling, Z on every wire", "scaling, outputs ising"]

@@ -80,7 +80,9 @@ def configurations(df: pd.DataFrame) -> pd.DataFrame:
         varying = [f for f in IDENTITY if f != "task" and same_task[f].nunique() > 1]
         parts = [(f, fields.label(f, rec[f])) for f in varying]
         labels.append(", ".join([rec["task"]] + [p for f, p in parts if p]))
-        family_labels.append(", ".join([rec["task"]] + [p for f, p in parts if p and f != "qubits"]))
+        # as the family key: a built-in circuit's digest changes with its size, so it does not name the family
+        family_labels.append(", ".join([rec["task"]] + [p for f, p in parts if p and f != "qubits" and not (
+            f == "circuit_digest" and "/" not in str(rec["circuit"]))]))
     configs["label"] = labels
     configs["family_label"] = family_labels
     configs["settings"] = [", ".join(p for p in (fields.label(f, rec[f]) for f in IDENTITY if f != "task") if p)

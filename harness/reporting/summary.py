@@ -98,7 +98,8 @@ def _family_line(report, label: str, g: pd.DataFrame) -> str:
     parts = []
     for i, (outcome, lo, hi, rows) in enumerate(stretches):
         sizes = f"{lo['q']} qubits" if lo["q"] == hi["q"] else f"{lo['q']}-{hi['q']} qubits"
-        at = hi if i < len(stretches) - 1 else lo        # the evidence nearest the next flip, else the first size
+        # the evidence nearest the next flip; the last stretch's nearest the one before it (a lone one: its largest)
+        at = hi if i < len(stretches) - 1 or len(stretches) == 1 else lo
         where = "" if lo["q"] == hi["q"] else f"at {at['q']}: "
         if outcome[0] == "pick":
             parts.append(f"{sizes} {_b(outcome[1])} ({where}{_verdict_text(report, at, named=False)}"
@@ -130,7 +131,8 @@ def summary_lines(report) -> list[str]:
     families = dict(zip(report.configs["family"], report.configs["family_label"]))
     for family, g in adv[adv["qubits"] != ""].groupby("family", sort=False):
         c = configs[g["config"].iloc[0]]
-        lines.append(_family_line(report, f"{families.get(family, family)}, {_readout(c)}", g))
+        label = families.get(family, family)
+        lines.append(_family_line(report, label if "outputs " in label else f"{label}, {_readout(c)}", g))
     return lines
 
 
