@@ -24,15 +24,18 @@ report: setup
 	$(PY) -m harness report --results results/reference
 	$(PY) -m harness report --results results/reference --format html
 	$(PY) -m harness report --results results/reference --format csv
+	$(MAKE) readme
 
 # the installed wheel first (a user's install, outside the checkout), then every test
 test: setup
 	scripts/check_wheel.sh
 	$(PY) -m pytest -q --benchmark-disable tests benchmarks
 
-# README's list of row fields, regenerated from harness/results/fields.py (a test fails when it is stale)
+# README's list of row fields, regenerated from harness/results/fields.py, and its "Which should I pick?",
+# the report's summary of results/reference (a test fails when either is stale)
 readme: setup
 	$(PY) -c "from harness.results.fields import write_readme; write_readme('README.md')"
+	$(PY) -c "from harness.reporting.summary import write_readme; write_readme('README.md', 'results/reference')"
 
 # Timed pytest-benchmark suites, alone in their pytest process so the thread budget
 # (HARNESS_BENCH_THREADS, default every allowed CPU) is set before any import. Results

@@ -142,12 +142,24 @@ def _claim(a, b, marks, evidence, reasons) -> dict:
                 evidence="; ".join([evidence[q] for q, w in marks if w != NOT_DISTINGUISHABLE] + [_why_not(reasons)]))
 
 
+# growth in memory is fitted only above this share of the smallest size's peak: the same backend's peak
+# moves by a few percent between configurations that differ in nothing it simulates (its imports, the data)
+MEMORY_NOISE = 0.10
+
+
 def growth(summary: pd.DataFrame, scaling: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Fitted growth per added qubit of step time and of peak memory above the smallest size.
+    """Fitted growth per added qubit of step time and of peak memory above the smallest size, above noise only.
 
     A least-squares line through log2(value) against qubits over the larger
-    half of the sizes each backend finished (``fit_qubits`` names them); 2 **
+    half of the sizes each backend finished, leaving out those with too few runs for the rule
+    (``fit_qubits`` names them); 2 **
     slope is the factor per qubit (2.0 means doubling, as a statevector does).
+    The step time is fitted only when the largest of those sizes is
+    distinguishably slower than the first by the rule (else ``step_note`` says why not: flat, or too few runs).
+    Memory is fitted over the sizes whose peak interval lies above the
+    smallest size's interval by more than MEMORY_NOISE of its median
+    (``memory_fit_qubits``), and only when there are at least two; else
+    ``memory_note`` says what it grew by.
     """
     s = _scaling(summary) if scaling is None else scaling
     rows = []
@@ -156,16 +168,32 @@ def growth(summary: pd.DataFrame, scaling: pd.DataFrame | None = None) -> pd.Dat
         if len(g) < 3:
             continue
         upper = g.iloc[len(g) // 2 - (len(g) % 2 == 0):] if len(g) >= 4 else g
-        step = np.polyfit(upper["q"], np.log2(upper["steady_step_s"]), 1)[0]
-        extra = upper["run_peak_rss_mib"] - g["run_peak_rss_mib"].min()
-        mem = (np.polyfit(upper["q"][extra > 1], np.log2(extra[extra > 1]), 1)[0]
-               if (extra > 1).sum() >= 2 else np.nan)
+        sure = upper[upper["step"].map(lambda v: isinstance(v, Spread) and v.lacking() is None)]
+        upper = sure if len(sure) >= 2 else upper          # sizes too short of runs for the rule stay out of the fit
+        word, why = verdict(upper.iloc[-1]["step"], upper.iloc[0]["step"])
+        rising = word == SLOWER
+        step = np.polyfit(upper["q"], np.log2(upper["steady_step_s"]), 1)[0] if rising else np.nan
+        base = g.iloc[0]["run_mem"] if "run_mem" in g else None
+        mem, fit_q, note = np.nan, "", ""
+        if isinstance(base, Spread):
+            above = [(r.q, r.run_mem.median - base.median) for r in g.itertuples() if isinstance(r.run_mem, Spread)
+                     and r.run_mem.low - base.high > MEMORY_NOISE * base.median]
+            if len(above) >= 2:
+                qs, extra = zip(*above)
+                mem = np.polyfit(qs, np.log2(extra), 1)[0]
+                fit_q = ",".join(str(q) for q in qs)
+            else:
+                top = g.iloc[-1]["run_mem"]
+                grew = top.median - base.median if isinstance(top, Spread) else np.nan
+                note = (f"+{grew:.0f} MiB at {g['q'].max()} qubits" + (f" ({above[0][0]} only above noise)" if above
+                        else f", within {100 * MEMORY_NOISE:.0f}% of {g['q'].min()} qubits' {base.median:.0f} MiB"))
         last = g.iloc[-1]
         rows.append(dict(family=family, layers=g["layers"].iloc[0], batch_size=g["batch_size"].iloc[0],
                          backend=backend, qubits=f"{g['q'].min()}-{g['q'].max()}",
                          fit_qubits=",".join(str(q) for q in upper["q"]), fit_points=len(upper),
-                         step_time_x_per_qubit=2 ** step,
+                         step_time_x_per_qubit=2 ** step if rising else np.nan, step_note="" if rising else "flat" if why == "intervals overlap" else f"not fitted ({why})",
                          memory_above_base_x_per_qubit=2 ** mem if not math.isnan(mem) else np.nan,
+                         memory_fit_qubits=fit_q, memory_note=note,
                          steady_step_s_at_max=float(last["steady_step_s"]), step_at_max=last["step"],
                          run_peak_rss_mib_at_max=float(last["run_peak_rss_mib"])))
     return pd.DataFrame(rows)
@@ -176,16 +204,67 @@ def ranked_figure(sizable: bool) -> str:
     return "step" if sizable else "train"
 
 
+def _tied(done: pd.DataFrame, first, figure: str) -> list[str]:
+    """The backends after ``first`` (the lowest median) that the rule cannot tell apart from it by ``figure``."""
+    return [r[1] for r in zip(done[figure], done["backend"])
+            if r[1] != first["backend"] and verdict(first[figure], r[0])[0] != FASTER]
+
+
+def _quality_kept(done: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The backends whose test accuracy (regression: test MSE) is not distinguishably worse than the best
+    median's, by the rule; and one line per backend dropped."""
+    for col, worse, say in (("accuracy", FASTER, "accuracy"), ("mse", SLOWER, "test MSE")):
+        figures = done[col] if col in done else None
+        if figures is None or not figures.map(lambda v: isinstance(v, Spread)).any():
+            continue
+        medians = figures.map(lambda v: v.median if isinstance(v, Spread) else np.nan)
+        top = medians.idxmax() if col == "accuracy" else medians.idxmin()
+        best, leader = figures[top], done.loc[top, "backend"]
+        drop = figures.map(lambda v: isinstance(v, Spread) and verdict(v, best)[0] == worse)
+        text = _percent if col == "accuracy" else _plain
+        why = [f"{b} ({say} {text(v)} against {leader}'s {text(best)})"
+               for b, v in zip(done["backend"][drop], figures[drop])]
+        return done[~drop], why
+    return done, []
+
+
+def _percent(s: Spread) -> str:
+    return (f"{100 * s.median:.0f}% (n={s.n})" if f"{100 * s.low:.0f}" == f"{100 * s.high:.0f}" else
+            f"{100 * s.median:.0f}% ({100 * s.low:.0f}-{100 * s.high:.0f}%, n={s.n})")
+
+
+def _plain(s: Spread) -> str:
+    return f"{s.median:.4f} ({s.low:.4f}-{s.high:.4f}, n={s.n})"
+
+
+def memory_figure(g: pd.DataFrame) -> str:
+    """The memory the advice ranks by: the peak above the run's own setup peak when the rows recorded it
+    (schema 2), else the raw whole-run peak (older rows: the imports included)."""
+    has = "above_setup" in g and g["above_setup"].map(lambda v: isinstance(v, Spread)).all()
+    return "above_setup" if has else "run_mem"
+
+
+def _dominated(a, b, figure: str, mem: str) -> bool:
+    """b beats a by the rule in one figure (time or memory) and is not beaten in the other."""
+    t, m = verdict(b[figure], a[figure])[0], verdict(b[mem], a[mem])[0]
+    return (t == FASTER and m != SLOWER) or (m == FASTER and t != SLOWER)
+
+
 def advise(summary: pd.DataFrame, configs: pd.DataFrame) -> pd.DataFrame:
-    """Fastest, least memory and best balance among the framework choices, per configuration.
+    """Fastest, least memory and best balance among the framework choices, per configuration, each by the rule.
 
     Scaling configurations rank by steady step time, task configurations by
     training time, each a median over runs with its spread; a backend whose
-    runs timed out ranks after every one that finished. Best balance is the
-    lowest geometric mean of time and memory, each relative to the best of the
-    configuration, among backends whose test accuracy is within 5 points of the
-    best (for a regression: test MSE at most 1.5 times the best); the scaling
-    grid trains a few steps only, so there it has no quality filter.
+    runs timed out ranks after every one that finished. ``fastest_tied`` and
+    ``least_memory_tied`` name the backends the rule cannot tell apart from
+    the pick. Least memory ranks the whole-run peak above the run's own setup
+    peak (``memory_figure``), so it compares what each backend adds, not its
+    imports. Best balance: among the backends whose test accuracy (regression:
+    test MSE) is not distinguishably worse than the best's, those no other
+    backend beats by the rule in time or whole-run peak (what the process
+    needs) without being beaten in the other; of those, the lowest geometric
+    mean of median time and peak, each over the least of the configuration. The scaling grid trains
+    a few steps only, so there it has no quality filter.
     """
     rows = []
     sizable = dict(zip(configs["config"], configs["sizable"]))
@@ -209,14 +288,17 @@ def advise(summary: pd.DataFrame, configs: pd.DataFrame) -> pd.DataFrame:
         first = done.iloc[0]
         runner_up = done.iloc[1] if len(done) > 1 else None
         word, why = verdict(first[figure], runner_up[figure]) if runner_up is not None else (FASTER, "alone")
-        quality = done
-        if figure == "train":
-            if done["test_accuracy"].notna().any():
-                quality = done[done["test_accuracy"] >= done["test_accuracy"].max() - 0.05]
-            elif done["test_mse"].notna().any():
-                quality = done[done["test_mse"] <= 1.5 * done["test_mse"].min()]
-        balance = np.sqrt((quality[col] / quality[col].min()) * (quality["run_peak_rss_mib"] / quality["run_peak_rss_mib"].min()))
-        mem = done.loc[done["run_peak_rss_mib"].idxmin()]
+        mem = memory_figure(done)
+        mib = done[mem].map(lambda v: v.median if isinstance(v, Spread) else np.nan)
+        by_mem = done.assign(_mib=mib).sort_values("_mib")
+        least = by_mem.iloc[0]
+        mword, mwhy = (verdict(least[mem], by_mem.iloc[1][mem]) if len(by_mem) > 1 else (FASTER, "alone"))
+        quality, dropped = (_quality_kept(done) if figure == "train" else (done, []))
+        kept = [r for _, r in quality.iterrows()]
+        front = [r for r in kept if not any(_dominated(r, o, figure, "run_mem") for o in kept if o is not r)]
+        front = pd.DataFrame(front)
+        fmib = front["run_peak_rss_mib"]
+        balance = np.sqrt((front[col] / front[col].min()) * (fmib / fmib.min()))
         slow = [f"{b} ({timed_out_text(t, ', ')})" for b, t in zip(out["backend"], out["timeout_s"])]
         slow += [f"{b} (timed out at a smaller size)" for b in gone]
         last = done.iloc[-1]
@@ -224,8 +306,18 @@ def advise(summary: pd.DataFrame, configs: pd.DataFrame) -> pd.DataFrame:
                    fastest_vs_next=(f"{word} than {runner_up['backend']}" if runner_up is not None and word != NOT_DISTINGUISHABLE
                                     else f"not distinguishable from {runner_up['backend']} ({why})" if runner_up is not None
                                     else "only one finished"),
-                   least_memory=mem["backend"], least_memory_mib=float(mem["run_peak_rss_mib"]),
-                   best_balance=quality.loc[balance.idxmin(), "backend"],
+                   fastest_tied=_tied(done, first, figure),
+                   runner_up=runner_up["backend"] if runner_up is not None else "",
+                   runner_up_time=runner_up[figure] if runner_up is not None else None,
+                   least_memory=least["backend"], least_memory_mib=float(least["run_peak_rss_mib"]),
+                   least_memory_above=least[mem] if mem == "above_setup" else None,
+                   least_memory_vs_next=(f"less than {by_mem.iloc[1]['backend']}" if mword == FASTER and len(by_mem) > 1
+                                         else f"not distinguishable from {by_mem.iloc[1]['backend']} ({mwhy})"
+                                         if len(by_mem) > 1 else "only one finished"),
+                   least_memory_tied=_tied(by_mem, least, mem),
+                   best_balance=front.loc[balance.idxmin(), "backend"],
+                   balance_front=list(front.sort_values(col)["backend"]),
+                   quality_dropped="; ".join(dropped),
                    slowest=", ".join(slow) if slow else last["backend"],
                    slowest_time=None if slow else last[figure])
         rows.append(rec)

@@ -80,7 +80,9 @@ def configurations(df: pd.DataFrame) -> pd.DataFrame:
         varying = [f for f in IDENTITY if f != "task" and same_task[f].nunique() > 1]
         parts = [(f, fields.label(f, rec[f])) for f in varying]
         labels.append(", ".join([rec["task"]] + [p for f, p in parts if p]))
-        family_labels.append(", ".join([rec["task"]] + [p for f, p in parts if p and f != "qubits"]))
+        # as the family key: a built-in circuit's digest changes with its size, so it does not name the family
+        family_labels.append(", ".join([rec["task"]] + [p for f, p in parts if p and f != "qubits" and not (
+            f == "circuit_digest" and "/" not in str(rec["circuit"]))]))
     configs["label"] = labels
     configs["family_label"] = family_labels
     configs["settings"] = [", ".join(p for p in (fields.label(f, rec[f]) for f in IDENTITY if f != "task") if p)
@@ -107,6 +109,13 @@ def step_spread(ok: pd.DataFrame) -> Spread | None:
         n_steps = _num(ok, "steps") - 1
     steps = int(n_steps.min()) if n_steps.notna().any() else None
     return spread_of(medians, quartiles=list(zip(q1, q3)), steps=steps)
+
+
+def above_setup_spread(ok: pd.DataFrame) -> Spread | None:
+    """Each run's whole-run peak above its own setup peak (the interpreter with the backend's frameworks
+    imported, the data loaded and the model built, before the first step): what training and evaluation
+    added on top of that backend's baseline, measured per run."""
+    return spread_of(_num(ok, "run_peak_rss_mib") - _num(ok, "setup_peak_rss_mib"))
 
 
 # gate applications a training step needs per gate and sample: one forward, and a reverse sweep that applies
@@ -157,6 +166,9 @@ def summarise(df: pd.DataFrame, reference: str = "torch") -> pd.DataFrame:
             if "gradient_computed_in" in ok else "",
             quantum_share=float((quantum / _num(ok, "train_s")).median()) if len(ok) else np.nan,
             run_peak_rss_mib=_median(ok, "run_peak_rss_mib"), train_peak_rss_mib=_median(ok, "train_peak_rss_mib"),
+            setup_peak_rss_mib=_median(ok, "setup_peak_rss_mib"),
+            run_mem=spread_of(_num(ok, "run_peak_rss_mib")), above_setup=above_setup_spread(ok),
+            accuracy=spread_of(_num(ok, "test_accuracy")), mse=spread_of(_num(ok, "test_mse")),
             train_effective_cores=_median(ok, "train_effective_cores"),
             run_peak_threads=_num(ok, "run_peak_threads").max(), train_peak_threads=_num(ok, "train_peak_threads").max(),
             run_peak_children=_num(ok, "run_peak_children").max(),

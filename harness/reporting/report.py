@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 import pandas as pd
 from backends import BACKENDS, UserError
-from harness.results.stats import format_spread
+from harness.results.stats import format_spread, verdict
 from harness.results.quality import diverged
 from harness.results.store import no_results, read_frame
 from harness.reporting.claims import _scaling, _timed_out_from, advise, crossovers, flips, growth
@@ -26,9 +26,6 @@ from harness.reporting.groups import configurations, keyed, latest, summarise
 # plus every versions.* column; the git commit only stands in for rows without a code version, since
 # commits also change with docs and tests while the code version changes only with the measuring code
 PROVENANCE = ("code_version", "machine.cpu_model", "machine.hostname")
-
-
-SPREAD_WARN = 0.10          # pyperf's rule: a spread over 10% of the median is unstable
 
 
 @dataclass
@@ -93,33 +90,49 @@ def check_reference(reference: str) -> None:
         raise UserError(f"unknown reference backend '{reference}'; valid: {', '.join(BACKENDS)}")
 
 
-def _spread_warnings(summary: pd.DataFrame, labels: dict) -> list[str]:
-    """One line for every group whose compared figure spreads over SPREAD_WARN, naming the widest three.
+def spread_verdicts(summary: pd.DataFrame, advice: pd.DataFrame, crossings: pd.DataFrame) -> list[dict]:
+    """Every verdict the report states where the spread decides it: the two medians differ, both figures
+    have enough runs, and only their overlapping intervals make it "not distinguishable". Those are the
+    advice's fastest against the backends tied with it, and the crossover pairs' sizes. (Memory is left out:
+    its runs agree to a MiB or two, so a tie there is a tie, not a spread hiding a winner.)"""
+    look = {(r["config"], r["backend"]): r for r in summary.to_dict("records")}
+    found = []
 
-    The figure is the one the report compares the group by: the steady step on the scaling grid (whose
-    training time includes the first, warm-up step) and the training time elsewhere. One line, because a
-    long list would bury the other warnings; every group's spread is in its table cells and summary.csv.
-    """
-    wide = []
-    for r in summary.itertuples():
-        if r.runs < 2:
-            continue
-        scaling = r.qubits != ""
-        figure = r.step if scaling else r.train
-        if figure is None or not figure.median:
-            continue
-        width = (figure.high - figure.low) / figure.median
-        if width > SPREAD_WARN:
-            what = "steady step" if scaling else "training time"
-            wide.append((width, f"{labels[r.config]} {r.backend} {100 * width:.0f}% in {what} "
-                                f"({format_spread(figure)})"))
-    if not wide:
+    def add(config, a, b, figure, what):
+        ra, rb = look.get((config, a)), look.get((config, b))
+        if ra is None or rb is None or ra.get(figure) is None or rb.get(figure) is None:
+            return
+        seen = next((f for f in found if f["config"] == config and {f["a"], f["b"]} == {a, b}), None)
+        if seen is not None:
+            seen["what"] += "" if what in seen["what"] else f", {what}"
+        elif verdict(ra[figure], rb[figure])[1] == "intervals overlap" and ra[figure].median != rb[figure].median:
+            found.append(dict(config=config, a=a, b=b, figure=figure, what=what, sa=ra[figure], sb=rb[figure]))
+    for r in advice.to_dict("records") if not advice.empty else []:
+        figure = "step" if r["ranked_by"] == "steady step" else "train"
+        for b in r["fastest_tied"]:
+            add(r["config"], r["fastest"], b, figure, "the fastest")
+    by_size = {(r["family"], r["qubits"]): r["config"] for r in summary.to_dict("records")}
+    for c in crossings.to_dict("records") if not crossings.empty else []:
+        for q in (c["not_distinguishable_at"].split(",") if c["not_distinguishable_at"] != "none" else []):
+            if (c["family"], q) in by_size:
+                add(by_size[(c["family"], q)], c["a"], c["b"], "step", "a crossover")
+    return found
+
+
+def _spread_warnings(summary: pd.DataFrame, labels: dict, found: list[dict]) -> list[str]:
+    """One line naming the groups whose spread changes a verdict (``spread_verdicts``), counted: spread
+    that decides nothing is in the intervals of every table cell and summary.csv, not warned about."""
+    if not found:
         return []
-    widest = [text for _, text in sorted(wide, key=lambda w: -w[0])[:3]]
-    return [f"{len(wide)} of {int((summary['runs'] > 1).sum())} groups with repeats spread more than "
-            f"{100 * SPREAD_WARN:.0f}% over their runs in the figure they are compared by (seeds also change "
-            f"the data, and LBFGS's number of evaluations); the widest: " + "; ".join(widest)
-            + ". Their figures may be unstable: read their intervals"]
+    groups = {(f["config"], b) for f in found for b in (f["a"], f["b"])}
+    per: dict[str, list] = {}
+    for f in found:
+        per.setdefault(f["config"], []).append(f"{f['a']} {format_spread(f['sa'])} vs {f['b']} "
+                                               f"{format_spread(f['sb'])} ({f['what']})")
+    named = [f"{labels[c]}: " + ", ".join(pairs) for c, pairs in per.items()]
+    return [f"{len(groups)} of {int((summary['runs'] > 1).sum())} groups with repeats spread enough to change a "
+            f"verdict: their medians differ, but their intervals overlap, so the report says \"not "
+            f"distinguishable\" ({len(found)} verdicts) where medians alone would name a winner: " + "; ".join(named)]
 
 
 def load(results_dir) -> pd.DataFrame:
@@ -165,7 +178,6 @@ def build_report(results_dir="results", reference: str = "torch", benchmark_file
     summary = summarise(df, reference)
     if reference not in set(summary["backend"]):
         warnings.append(f"the reference backend '{reference}' has no runs here; its column is empty")
-    warnings += _spread_warnings(summary, labels)
     if len(failures):
         warnings.append(f"{len(failures)} runs did not finish ok (see 'Runs that did not finish')")
     scaling = _scaling(summary)
@@ -174,8 +186,10 @@ def build_report(results_dir="results", reference: str = "torch", benchmark_file
         from harness.results.benchjson import read_benchmark_json
         benchmarks = read_benchmark_json(benchmark_files)
     advice = advise(summary, configs)
-    return Report(summary=summary, scaling=scaling,
-                  crossovers=crossovers(summary, scaling) if not scaling.empty else pd.DataFrame(),
+    crossings = crossovers(summary, scaling) if not scaling.empty else pd.DataFrame()
+    warnings[len(warnings) - bool(len(failures)):len(warnings) - bool(len(failures))] = _spread_warnings(
+        summary, labels, spread_verdicts(summary, advice, crossings))
+    return Report(summary=summary, scaling=scaling, crossovers=crossings,
                   growth=growth(summary, scaling) if not scaling.empty else pd.DataFrame(),
                   advice=advice, flips=flips(advice) if not advice.empty else pd.DataFrame(),
                   failures=failures, busy=busy, benchmarks=benchmarks, warnings=warnings, machines=machines,

@@ -115,3 +115,12 @@ def format_spread(s: Spread | None, unit: str | None = None, with_unit: bool = T
     if low == high:                     # one run, or runs that agree to three figures: no interval to show
         return f"{body} (n={s.n})"
     return f"{body} ({low}-{high}, n={s.n})"
+
+
+def format_mib(s: Spread | None) -> str:
+    """'471 MiB (470-472, n=3)': a memory figure with its interval (one decimal under 10 MiB)."""
+    if not isinstance(s, Spread):
+        return "-"
+    f = (lambda v: f"{v:.1f}") if abs(s.median) < 10 else (lambda v: f"{v:.0f}")
+    low, high = f(s.low), f(s.high)
+    return f"{f(s.median)} MiB (n={s.n})" if low == high else f"{f(s.median)} MiB ({low}-{high}, n={s.n})"

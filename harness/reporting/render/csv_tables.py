@@ -6,8 +6,13 @@ from pathlib import Path
 
 from harness.reporting.report import Report
 from harness.results.stats import (
+    format_mib,
     format_spread,
 )
+
+# Spread columns that are not times: memory as MiB; accuracy and MSE have their numbers in columns already
+NOT_TIMES = {"run_mem": format_mib, "above_setup": format_mib, "least_memory_above": format_mib,
+             "accuracy": None, "mse": None}
 
 
 def _cell_text(v) -> str:
@@ -26,6 +31,11 @@ def write_csv(report: Report, out: Path) -> Path:
         if table.empty:
             continue
         table = table.copy()
+        for col, fmt in NOT_TIMES.items():
+            if col in table:
+                table[col] = table[col].map(fmt) if fmt else None
+                if fmt is None:
+                    table = table.drop(columns=col)
         for col in list(table.columns):        # a Spread column becomes its text; its numbers have columns already
             if table[col].map(lambda v: isinstance(v, Spread)).any():
                 table[col] = table[col].map(lambda v: format_spread(v) if isinstance(v, Spread) else v)

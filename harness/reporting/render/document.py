@@ -19,11 +19,18 @@ from harness.reporting.render.common import (
 from harness.reporting.render.plots import _plots
 from harness.reporting.report import Report
 from harness.results.benchjson import round_spreads
+from harness.reporting.claims import MEMORY_NOISE
+from harness.reporting.summary import summary_lines
 from harness.results.stats import (
     MIN_RUNS,
     MIN_STEADY_STEPS,
+    format_mib,
     format_spread,
 )
+
+
+def _summary(report: Report) -> Section:
+    return Section("Summary: what to pick", summary_lines(report))
 
 
 def _intro(report: Report) -> Section:
@@ -55,29 +62,34 @@ def _intro(report: Report) -> Section:
 def _pick(report: Report, figures) -> Section:
     sec = Section("Which should I pick?")
     sec.text = ["Per configuration, among the framework backends (torch and classical are references, not "
-                "choices): the fastest with its time, whether it is distinguishable from the runner-up, the "
-                "one with the least peak memory, the best balance and the slowest (timed-out backends first).",
-                "Best balance: the lowest geometric mean of time/fastest time and peak memory/least peak memory, "
-                "among backends whose test accuracy is within 5 points of the best (regression: test MSE at most "
-                "1.5 times the best); the scaling grid trains too few steps to judge quality, so there all count."]
+                "choices), every column by the rule above: the fastest with its time and whether it is "
+                "distinguishable from the runner-up; the least memory; the best balance; the slowest (timed-out "
+                "backends first).",
+                "Least memory ranks each run's whole-run peak above its own setup peak (VmHWM at the end of setup: "
+                "the interpreter with that backend's frameworks imported, the data loaded and the model built, "
+                "measured per backend and configuration), so it compares what each backend adds, not the size of "
+                "its imports (about 355 MiB for Qiskit, 425 for PennyLane here); the raw whole-run peak is beside it.",
+                "Best balance: first the backends whose test accuracy (regression: test MSE) is distinguishably "
+                "worse than the best median's are dropped (the quality column names them; overlapping intervals "
+                "drop nothing); of the rest, those that another beats by the rule in time or whole-run peak without "
+                "being beaten in the other are dropped; of what is left, the lowest geometric mean of time/fastest "
+                "time and peak/least peak. The scaling grid trains too few steps to judge quality, so there no "
+                "backend is dropped for it."]
     adv = report.advice
     if adv.empty:
         return sec
     table = pd.DataFrame({
         "configuration": adv["label"], "ranked by": adv["ranked_by"], "fastest": adv["fastest"],
         "its time": [format_spread(t) for t in adv["fastest_time"]], "against the runner-up": adv["fastest_vs_next"],
-        "least memory": [f"{b} ({m:.0f} MiB)" for b, m in zip(adv["least_memory"], adv["least_memory_mib"])],
+        "least memory (above setup; whole-run peak)": [
+            f"{b} (+{format_mib(a)}; {m:.0f} MiB)" if a is not None else f"{b} ({m:.0f} MiB)"
+            for b, a, m in zip(adv["least_memory"], adv["least_memory_above"], adv["least_memory_mib"])],
+        "against the next": adv["least_memory_vs_next"],
         "best balance": adv["best_balance"],
+        "dropped on quality": [q or "-" for q in adv["quality_dropped"]],
         "slowest": [s if _is_missing(t) else f"{s}: {format_spread(t)}" for s, t in zip(adv["slowest"], adv["slowest_time"])],
     })
     sec.tables.append(("Choice per configuration", table))
-    if not report.flips.empty:
-        f = report.flips
-        sec.text.append("Sizes where the choice flips (scaling grid, fastest by steady step): " + "; ".join(
-            f"{_family_label(report, r.family)}: {r.fastest_by_qubits} qubits"
-            f"{'' if r.choice_flips_between == 'never' else ', flips between ' + r.choice_flips_between}"
-            f"{'' if r.every_winner_distinguishable else ' (not every winner is distinguishable from its runner-up)'}"
-            for r in f.itertuples()) + ".")
     table = _by_backend(report, lambda r, c: _time_cell(r, _figure(c)))
     sec.tables.append(("Time per backend: training time for tasks, steady step for the scaling grid "
                        "(its smallest and largest size; every size in summary.csv)", table))
@@ -155,13 +167,19 @@ def _scaling(report: Report, figures) -> Section:
     g = report.growth
     if not g.empty:
         sec.text.append("Growth per added qubit: a straight line through log2(steady step) and log2(peak memory "
-                        "above the smallest size) against qubits, fitted over the larger half of the sizes each "
-                        "backend finished (the points are named); 2.00 means doubling per qubit.")
+                        "above the smallest size) against qubits; 2.00 means doubling per qubit. Step time is "
+                        "fitted over the larger half of the sizes each backend finished (the points are named), "
+                        "and only where the largest of them is distinguishably slower than the first (else "
+                        "\"flat\", or why it cannot be told). Memory is fitted only over the sizes whose whole-run peak interval lies above "
+                        f"the smallest size's by more than {100 * MEMORY_NOISE:.0f}% of its median (above noise: "
+                        "a backend's peak moves by a few percent between configurations that simulate nothing "
+                        "different), and only with two such sizes or more; otherwise the column says what it grew by.")
         sec.tables.append(("Growth per added qubit", pd.DataFrame({
             "scaling family": [_family_label(report, f) for f in g["family"]], "backend": g["backend"],
             "qubits run": g["qubits"], "fitted over qubits": g["fit_qubits"],
-            "step time x/qubit": [f"{v:.2f}" for v in g["step_time_x_per_qubit"]],
-            "memory above base x/qubit": [_fmt(v, "{:.2f}") for v in g["memory_above_base_x_per_qubit"]],
+            "step time x/qubit": [n or f"{v:.2f}" for v, n in zip(g["step_time_x_per_qubit"], g["step_note"])],
+            "memory above base x/qubit": [f"{v:.2f} (over {q})" if v == v else note for v, q, note in
+                                          zip(g["memory_above_base_x_per_qubit"], g["memory_fit_qubits"], g["memory_note"])],
             "step at largest size": [format_spread(s) for s in g["step_at_max"]],
             "MiB at largest size": [f"{v:.0f}" for v in g["run_peak_rss_mib_at_max"]]})))
     rate = _rates(report)
@@ -197,13 +215,19 @@ def _memory(report: Report) -> Section:
     sec = Section("Memory")
     sec.text = ["Peak resident memory (VmHWM) in MiB, median over runs: the whole child process (imports, setup, "
                 "training, evaluation) and, after the slash, the training span alone where the run recorded it "
-                "(schema 2). The fresh process's imports dominate small configurations."]
+                "(schema 2). The fresh process's imports dominate small configurations.",
+                "In brackets, the backend's own memory: each run's whole-run peak above its setup peak (VmHWM at "
+                "the end of setup: the interpreter with that backend's frameworks imported, the data and the model "
+                "built, before the first step), median over runs. That setup peak is each backend's import "
+                "baseline, measured per backend and configuration; it is what 'least memory' ranks. Where setup's own peak is "
+                "the whole run's (MNIST: reading the images), training adds nothing above it and shows +0."]
     def cell(r, c):
         if r is None or r["runs"] == 0:
             return "-" if r is None else "timed out"
-        train = r["train_peak_rss_mib"]
-        return f"{r['run_peak_rss_mib']:.0f}" + ("" if _is_missing(train) else f" / {train:.0f}")
-    sec.tables.append(("Peak memory, MiB: run / training", _by_backend(report, cell)))
+        train, above = r["train_peak_rss_mib"], r.get("above_setup")
+        return (f"{r['run_peak_rss_mib']:.0f}" + ("" if _is_missing(train) else f" / {train:.0f}")
+                + (f" (+{above.median:.0f})" if above is not None and not _is_missing(above) else ""))
+    sec.tables.append(("Peak memory, MiB: run / training (+ run above setup)", _by_backend(report, cell)))
     return sec
 
 
@@ -300,7 +324,7 @@ def _busy(report: Report) -> Section | None:
 
 def document(report: Report, out: Path) -> list[Section]:
     figures = _plots(report, out)
-    sections = [_intro(report)]
+    sections = [_summary(report), _intro(report)]
     if report.warnings:
         sections.append(Section("Warnings", [w for w in report.warnings]))
     sections += [_pick(report, figures), _adjoint(report), _scaling(report, figures), _memory(report),
