@@ -108,15 +108,10 @@ def _backends(report: Report) -> list[str]:
     return [b for b in order if b in present] + sorted(present - set(order))
 
 
-# one colour per backend, the same on every plot: matplotlib's 10-colour cycle would give the 11th and 12th
-# backend the colours of the 1st and 2nd (classical drawn like qiskit-ml, torch like qiskit-shift)
-PALETTE = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink",
-           "tab:gray", "tab:olive", "tab:cyan", "black", "gold", "navy", "lime",
-           "maroon", "teal", "magenta", "darkgoldenrod", "slateblue", "coral", "darkseagreen", "darkviolet")
-
-
 def _colors(report: Report) -> dict[str, str]:
-    return {b: PALETTE[i % len(PALETTE)] for i, b in enumerate(_backends(report))}
+    """Each present backend's fixed colour (styles.STYLES), whatever else the store holds."""
+    from harness.reporting.render.styles import style
+    return {b: style(b).color for b in _backends(report)}
 
 
 def _by_backend(report: Report, cell, configs=None) -> pd.DataFrame:
