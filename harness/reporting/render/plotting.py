@@ -25,10 +25,12 @@ def _panels(plt, n: int, width_in: float = 5.0, height_in: float = 4.0):
     return fig, axes[0]
 
 
-def _grid(plt, n: int, height_in: float, columns: int | None = None, width_in: float = PAGE_WIDTH_IN):
-    """n panels in rows of ``columns`` (default: 3 for five or more, else up to 2) across ``width_in``;
-    the unused cells of the last row are switched off. Returns (figure, the n axes)."""
+def _grid(plt, n: int, height_in: float, columns: int | None = None, width_in: float | None = None):
+    """n panels in rows of ``columns`` (default: 3 for five or more, else up to 2) across ``width_in``
+    (default: 4.5 in a column, at most the page); the unused cells of the last row are switched off.
+    Returns (figure, the n axes)."""
     columns = columns or (3 if n >= 5 else min(n, 2))
+    width_in = width_in or min(PAGE_WIDTH_IN, 4.5 * columns)
     rows = -(-n // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(width_in, height_in * rows), squeeze=False)
     flat = list(axes.flat)
@@ -54,12 +56,12 @@ def _legend_outside(fig, below: bool = False, columns: int = 4, **kw):
                 labels.append(lab)
     if not handles:
         return
+    columns = max(1, min(columns, len(labels), int(fig.get_figwidth() / 3.2)))    # entries no wider than the figure
     from matplotlib.layout_engine import ConstrainedLayoutEngine
     if isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine):     # it makes room for an "outside" legend
         fig.legend(handles, labels, loc="outside lower center" if below else "outside right upper",
-                   ncol=min(columns, len(labels)) if below else 1, frameon=False, **kw)
+                   ncol=columns if below else 1, frameon=False, **kw)
     elif below:
-        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(columns, len(labels)),
-                   frameon=False, **kw)
+        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=columns, frameon=False, **kw)
     else:
         fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.0, 0.95), frameon=False, **kw)
