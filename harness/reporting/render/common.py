@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,9 @@ from harness.results.stats import (
 )
 
 FORMATS = ("md", "csv", "html")
+# markdown links its PNG files and CSV has no images, so embedding them means only one thing: the HTML page
+SELF_CONTAINED_HTML_ONLY = ("--self-contained embeds the plots in the HTML page; it does not apply to --format {fmt} "
+                            "(give --format html)")
 
 
 # the report's own plot files: a stale one of these is removed so the folder holds only this report's
@@ -29,6 +33,19 @@ class Section:
     text: list[str] = field(default_factory=list)                       # paragraphs; `name` marks code
     tables: list[tuple[str, pd.DataFrame]] = field(default_factory=list)  # (caption, table of display text)
     figures: list[tuple[Path, str]] = field(default_factory=list)        # (PNG, caption)
+
+
+def anchors(sections: list[Section]) -> list[str]:
+    """Each section's anchor, as GitHub makes them from a markdown heading (lower case, punctuation dropped,
+    spaces to hyphens, a repeat numbered), so one table of contents serves report.html and report.md."""
+    seen: dict[str, int] = {}
+    out = []
+    for sec in sections:
+        slug = re.sub(r"[^\w\- ]", "", sec.title.lower()).strip().replace(" ", "-") or "section"
+        n = seen.get(slug, 0)
+        seen[slug] = n + 1
+        out.append(slug if n == 0 else f"{slug}-{n}")
+    return out
 
 
 def _fmt(value, fmt) -> str:
