@@ -21,26 +21,32 @@ TIMEOUT_ROW_PT = 11          # points between the stacked timeout markers above 
 
 
 def _timeouts(ax, g, order) -> list[str]:
-    """An X above the panel at the first size each backend timed out at, rows stacked per size; their names."""
+    """An X above the panel at the first size each backend timed out at, named; a marker whose name would
+    meet another's goes up a row. Call it once the x limits are set. Returns "backend at q" per timeout."""
     from matplotlib.transforms import offset_copy
-    said, per_size = [], {}
+    found = []
     for backend in order:
         b = g[g["backend"] == backend]
         out_q = b[(b["runs"] == 0) & (b["timeouts"] > 0)]["q"]
-        if not len(out_q):
-            continue
-        q0 = int(out_q.min())
-        row = per_size.get(q0, 0)
-        per_size[q0] = row + 1
+        if len(out_q):
+            found.append((int(out_q.min()), backend))
+    found.sort(key=lambda f: f[0])          # stable: backends in the report's order within a size
+    x0, x1 = ax.get_xlim()
+    per_unit = ax.get_position().width * ax.figure.get_figwidth() * 72 / (x1 - x0)     # points per qubit
+    ends: list[float] = []                  # per row, where its last name ends (qubits)
+    for q0, backend in found:
+        start = q0 - 6 / per_unit
+        row = next((i for i, end in enumerate(ends) if end < start), len(ends))
+        end = q0 + (10 + 4.4 * len(backend)) / per_unit
+        ends[row:row + 1] = [end]
         where = offset_copy(ax.get_xaxis_transform(), fig=ax.figure, y=TIMEOUT_ROW_PT * (row + 0.7), units="points")
         ax.plot([q0], [1.0], marker="X", ms=9, color=style(backend).color, transform=where, clip_on=False,
                 ls="none", mec="white", mew=0.6)
         ax.annotate(backend, (q0, 1.0), xycoords=where, xytext=(6, 0), textcoords="offset points", va="center",
                     fontsize=7.5, color=style(backend).color, annotation_clip=False)
-        said.append(f"{backend} at {q0}")
-    if per_size:
-        ax.set_title(ax.get_title(), pad=6 + TIMEOUT_ROW_PT * max(per_size.values()))
-    return said
+    if ends:
+        ax.set_title(ax.get_title(), pad=6 + TIMEOUT_ROW_PT * len(ends))
+    return [f"{backend} at {q0}" for q0, backend in found]
 
 
 def _crossover_strip(ax, mine, qmin, qmax) -> None:
@@ -83,11 +89,6 @@ def plot_scaling(report: Report, out: Path) -> list[tuple[Path, str]]:
                 ax1.errorbar(done["q"], med, yerr=[med - low, high - med], capsize=2, **line_kw(backend))
                 ax2.plot(done["q"], done["run_peak_rss_mib"], **line_kw(backend))
         ax1.set_title(f"{labels.get(family, family)}: step time")
-        timeouts = _timeouts(ax1, g, order)
-        if timeouts:
-            t = g["timeout_s"].max()
-            ax1.plot([], [], marker="X", ms=8, color="black", ls="none",
-                     label=f"X above the panel, named: {timed_out_text(t, ' at that size, ')}")
         for r in mine.itertuples():
             ax1.axvspan(r.low, r.high, color="0.5", alpha=0.06, lw=0)
         ax1.set_yscale("log")
@@ -99,6 +100,10 @@ def plot_scaling(report: Report, out: Path) -> list[tuple[Path, str]]:
             ax.set_xlim(sizes[0] - 0.5, sizes[-1] + 0.5)
             ax.grid(alpha=0.3)
             ax.set_xlabel("qubits")
+        timeouts = _timeouts(ax1, g, order)
+        if timeouts:
+            ax1.plot([], [], marker="X", ms=8, color="black", ls="none",
+                     label=f"X above the panel, named: {timed_out_text(g['timeout_s'].max(), ' at that size, ')}")
         if len(mine):
             ax1.set_xlabel("")
             ax1.tick_params(labelbottom=False)
