@@ -112,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="pytest-benchmark JSON files (default: <results>/benchmarks/*.json)")
     p.add_argument("--include-busy", action="store_true",
                    help="count runs timed on a busy machine (default: left out of every claim, listed apart)")
+    p.add_argument("--self-contained", action="store_true",
+                   help="html only: embed the plots in report.html (data URIs), so the one file can be sent alone")
 
     p = sub.add_parser("compare", help="two results stores (or pytest-benchmark JSON files) side by side")
     p.add_argument("a", help="baseline: a results folder (runs.jsonl) or a pytest-benchmark JSON file")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,9 @@ from harness.results.stats import (
 )
 
 FORMATS = ("md", "csv", "html")
+# markdown links its PNG files and CSV has no images, so embedding them means only one thing: the HTML page
+SELF_CONTAINED_HTML_ONLY = ("--self-contained embeds the plots in the HTML page; it does not apply to --format {fmt} "
+                            "(give --format html)")
 
 
 # the report's own plot files: a stale one of these is removed so the folder holds only this report's
@@ -29,6 +33,19 @@ class Section:
     text: list[str] = field(default_factory=list)                       # paragraphs; `name` marks code
     tables: list[tuple[str, pd.DataFrame]] = field(default_factory=list)  # (caption, table of display text)
     figures: list[tuple[Path, str]] = field(default_factory=list)        # (PNG, caption)
+
+
+def anchors(sections: list[Section]) -> list[str]:
+    """Each section's anchor, as GitHub makes them from a markdown heading (lower case, punctuation dropped,
+    spaces to hyphens, a repeat numbered), so one table of contents serves report.html and report.md."""
+    seen: dict[str, int] = {}
+    out = []
+    for sec in sections:
+        slug = re.sub(r"[^\w\- ]", "", sec.title.lower()).strip().replace(" ", "-") or "section"
+        n = seen.get(slug, 0)
+        seen[slug] = n + 1
+        out.append(slug if n == 0 else f"{slug}-{n}")
+    return out
 
 
 def _fmt(value, fmt) -> str:
@@ -108,15 +125,10 @@ def _backends(report: Report) -> list[str]:
     return [b for b in order if b in present] + sorted(present - set(order))
 
 
-# one colour per backend, the same on every plot: matplotlib's 10-colour cycle would give the 11th and 12th
-# backend the colours of the 1st and 2nd (classical drawn like qiskit-ml, torch like qiskit-shift)
-PALETTE = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink",
-           "tab:gray", "tab:olive", "tab:cyan", "black", "gold", "navy", "lime",
-           "maroon", "teal", "magenta", "darkgoldenrod", "slateblue", "coral", "darkseagreen", "darkviolet")
-
-
 def _colors(report: Report) -> dict[str, str]:
-    return {b: PALETTE[i % len(PALETTE)] for i, b in enumerate(_backends(report))}
+    """Each present backend's fixed colour (styles.STYLES), whatever else the store holds."""
+    from harness.reporting.render.styles import style
+    return {b: style(b).color for b in _backends(report)}
 
 
 def _by_backend(report: Report, cell, configs=None) -> pd.DataFrame:

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.reporting.render.common import md_table
+from harness.reporting.render.common import anchors, md_table
 from harness.reporting.render.document import document
+from harness.reporting.render.provenance import provenance
 from harness.reporting.report import Report
 
 
 def write_markdown(report: Report, out: Path, sections=None) -> Path:
     sections = sections if sections is not None else document(report, out)
-    lines = ["# hybrid-harness report", ""]
+    lines = ["# hybrid-harness report", "", provenance(report.rows), "", "Contents: " + " · ".join(
+        f"[{sec.title}](#{anchor})" for sec, anchor in zip(sections, anchors(sections))), ""]
     for sec in sections:
         lines += [f"## {sec.title}", ""]
         if sec.title == "Warnings":
