@@ -29,6 +29,7 @@ from harness.inputs.config import RunConfig
 from harness.results.provenance import code_version
 from harness.results.stats import FASTER, MIN_RUNS, MIN_STEADY_STEPS, format_spread, spread_of, verdict
 from harness.results.store import Store, read_rows
+from harness.results.words import plural
 
 DROP_FACTOR = 3.0      # a backend this many times slower than the leader after one round cannot catch up
 BUSY_REPEATS = 1       # a busy run is repeated this many times before it is kept as busy
@@ -280,7 +281,7 @@ def format_advice(a: Advice) -> str:
         if s.dropped and s.backend != a.runner_up:
             continue
         lines.append(f"  {s.backend}{tag}: {a.by} {format_spread(s.figure(by_step))}; training memory "
-                     f"{mem:.0f} MiB, {cores:.2f} cores busy" + (f"; {s.busy} busy run(s) kept" if s.busy else ""))
+                     f"{mem:.0f} MiB, {cores:.2f} cores busy" + (f"; {plural(s.busy, 'busy run')} kept" if s.busy else ""))
     for s in a.standings:
         if s.dropped:
             lines.append(f"  dropped {s.backend}: {s.dropped}")

@@ -37,6 +37,7 @@ from harness.executing.signals import Interrupted, deferred, stop_signals, stopp
 from harness.measuring.child import PARENT_PID_ENV
 from harness.results.rows import clean, fit
 from harness.results.store import SCHEMA_VERSION, RowNotStored, Store
+from harness.results.words import plural
 
 ROOT = Path(__file__).resolve().parents[2]
 TAIL_LINES = 30
@@ -248,7 +249,7 @@ def _policy(row: dict) -> str:
 
 def summary(row: dict) -> str:
     """The run's figures for a person, each naming its span and unit."""
-    head = (f"{row['task']} on {row['backend']} (seed {row['seed']}, {row['threads']} threads, "
+    head = (f"{row['task']} on {row['backend']} (seed {row['seed']}, {plural(row['threads'], 'thread')}, "
             f"{_policy(row)}): {row['status']}")
     if row["status"] != "ok":
         last = (row.get("error") or "").strip().splitlines()
@@ -268,15 +269,16 @@ def summary(row: dict) -> str:
                 f"{row['adjoint_passes_per_eval']} adjoint passes")
     return "\n".join([
         head,
-        f"  training {train_s:.2f} s wall ({row['steps']} steps; first {row['first_step_s'] * 1e3:.1f} ms, "
+        f"  training {train_s:.2f} s wall ({plural(row['steps'], 'step')}; first {row['first_step_s'] * 1e3:.1f} ms, "
         f"steady median {row['steady_step_s'] * 1e3:.1f} ms{spread})",
         f"  setup {row['setup_s']:.2f} s, evaluation {row['eval_s']:.2f} s (no gradients), "
         f"whole child {row.get('child_wall_s', float('nan')):.2f} s",
         f"  quantum layer {100 * q_share:.0f}% of training: {forward_label} {row['quantum_forward_s']:.2f} s, "
         f"{backward_label} {row['quantum_backward_s']:.2f} s" + work,
         f"  training: peak memory {_mib(row.get('train_peak_rss_mib'))}, {num['train_effective_cores']:.2f} cores busy, "
-        f"peak {row.get('train_peak_threads')} threads, {row.get('train_peak_children')} child processes",
-        f"  whole run: peak memory {_mib(row.get('run_peak_rss_mib'))}, peak {row.get('run_peak_threads')} threads",
+        f"peak {plural(row.get('train_peak_threads'), 'thread')}, "
+        f"{plural(row.get('train_peak_children'), 'child process')}",
+        f"  whole run: peak memory {_mib(row.get('run_peak_rss_mib'))}, peak {plural(row.get('run_peak_threads'), 'thread')}",
         f"  {machine_line(row)}",
         f"  {quality_line(row)}" + ("" if diverged(row) else f", final loss {num['final_loss']:.4f} (mean over the last epoch)")
         + (f" ({row['function_evals']} function evaluations, median {row['steady_function_eval_s'] * 1e3:.1f} ms)"

@@ -38,6 +38,7 @@ from harness.results.quality import short_quality
 from harness.executing.runner import child_env, run_config
 from harness.executing.signals import Interrupted, stop_signals
 from harness.results.store import RowNotStored, Store, read_rows
+from harness.results.words import plural, verb
 from harness.inputs.circuits import readout_refusal
 from harness.inputs.validate import check_run, sweep_axes
 
@@ -162,7 +163,7 @@ def _stored_ok(results_dir, rerun_other_code: bool, out) -> tuple[set, dict, int
     if other:
         versions = sorted({str(r.get("code_version") or "unrecorded") for r in other})
         what = "will be re-run" if rerun_other_code else "are kept (re-run them with --rerun-other-code)"
-        print(f"warning: {len(other)} stored ok runs come from other code (code version "
+        print(f"warning: {plural(len(other), 'stored ok run')} {verb(len(other), 'comes', 'come')} from other code (code version "
               f"{', '.join(versions[:3])}{' ...' if len(versions) > 3 else ''}; this code is {here}); they {what}",
               file=out, flush=True)
     kept = {config_key(r) for r in ok if not (rerun_other_code and r.get("code_version") != here)}
@@ -215,7 +216,7 @@ class Progress:
                                                        f"(--retry-timeouts runs it again)")
         if cfg.qubits and limit is not None and (cfg.qubits > limit or (cfg.qubits == limit and cfg.seed != limit_seed)):
             # larger sizes would only time out again; the same size is not retried with other seeds
-            return self._skip(cfg, "skipped (too big)", f"skipped: {limit} qubits ran out of time (seed {limit_seed})")
+            return self._skip(cfg, "skipped (too big)", f"skipped: {plural(limit, 'qubit')} ran out of time (seed {limit_seed})")
         claim = Claim(self.results_dir, key)
         # rows other sweeps stored while we ran count as done here too
         fresh = read_rows(self.results_dir, warn=False, start=self.offset)

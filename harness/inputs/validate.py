@@ -30,6 +30,7 @@ from harness.inputs.resources import check_memory
 from harness.results.provenance import BUDGET_VARS, allowed_cpus
 from harness.results.store import no_results, store_path
 from harness.tasks import TASKS, task_spec
+from harness.results.words import plural
 
 # label -> (minimum, maximum) for whole numbers: the layers' own (qubits, layers, threads, shots, seed)
 # and the training run's; upper bounds far above any sensible run
@@ -100,7 +101,7 @@ def check_threads(threads, notes: list[str]) -> int | None:
     threads = integer("threads", threads)
     cpus = allowed_cpus()
     if threads > cpus:
-        notes.append(f"threads {threads} is more than the {cpus} CPUs this process may use; "
+        notes.append(f"threads {threads} is more than the {plural(cpus, 'CPU')} this process may use; "
                      f"the threads will share them and time each other")
     return threads
 

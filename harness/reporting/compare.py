@@ -18,6 +18,7 @@ import pandas as pd
 from backends import UserError
 
 from harness.results.stats import SLOWER, format_spread, verdict
+from harness.results.words import plural
 
 FORMATS = ("md", "csv")
 
@@ -142,9 +143,9 @@ def compare_benchmarks(a, b) -> Comparison:
                     "verdict for B": word if word != "not distinguishable" or "overlap" in why else f"{word} ({why})"})
     notes = []
     if len(set(ka) - set(kb)) or len(set(kb) - set(ka)):
-        notes.append(f"{len(set(ka) - set(kb))} benchmarks only in A and {len(set(kb) - set(ka))} only in B "
+        notes.append(f"{plural(len(set(ka) - set(kb)), 'benchmark')} only in A and {len(set(kb) - set(ka))} only in B "
                      f"are left out")
-    warnings = [f"{len(unusable)} benchmarks with a zero, negative or non-finite median are left out "
+    warnings = [f"{plural(len(unusable), 'benchmark')} with a zero, negative or non-finite median are left out "
                 f"({', '.join(unusable[:3])}{' ...' if len(unusable) > 3 else ''})"] if unusable else []
     warnings += [w for w in (_differ("machine (cpu)", set(ta["cpu_brand"]), set(tb["cpu_brand"])),
                             _differ("code version (commit)", set(ta["commit_id"]), set(tb["commit_id"]))) if w]

@@ -21,6 +21,7 @@ from harness.results.store import no_results, read_frame
 from harness.reporting.claims import _scaling, _timed_out_from, advise, crossovers, flips, growth
 from harness.reporting.busy import busy_mask, busy_table, busy_warnings, split_busy
 from harness.reporting.groups import configurations, keyed, latest, summarise
+from harness.results.words import plural
 
 
 # plus every versions.* column; the git commit only stands in for rows without a code version, since
@@ -116,7 +117,7 @@ def _spread_warnings(summary: pd.DataFrame, labels: dict) -> list[str]:
     if not wide:
         return []
     widest = [text for _, text in sorted(wide, key=lambda w: -w[0])[:3]]
-    return [f"{len(wide)} of {int((summary['runs'] > 1).sum())} groups with repeats spread more than "
+    return [f"{len(wide)} of {plural(int((summary['runs'] > 1).sum()), 'group')} with repeats spread more than "
             f"{100 * SPREAD_WARN:.0f}% over their runs in the figure they are compared by (seeds also change "
             f"the data, and LBFGS's number of evaluations); the widest: " + "; ".join(widest)
             + ". Their figures may be unstable: read their intervals"]
@@ -167,7 +168,7 @@ def build_report(results_dir="results", reference: str = "torch", benchmark_file
         warnings.append(f"the reference backend '{reference}' has no runs here; its column is empty")
     warnings += _spread_warnings(summary, labels)
     if len(failures):
-        warnings.append(f"{len(failures)} runs did not finish ok (see 'Runs that did not finish')")
+        warnings.append(f"{plural(len(failures), 'run')} did not finish ok (see 'Runs that did not finish')")
     scaling = _scaling(summary)
     benchmarks = pd.DataFrame()
     if benchmark_files:
