@@ -28,7 +28,7 @@ def split_busy(rows: pd.DataFrame, source="") -> tuple[pd.DataFrame, pd.DataFram
     """(the busy ok rows, every other row); a UserError when nothing but busy rows is left."""
     mask = busy_mask(rows)
     if mask.all():
-        raise UserError(f"every run in {source or 'the store'} ({plural(len(latest(rows[mask])), 'run')}) {verb(len(latest(rows[mask])), 'was', 'were')} timed on a "
+        raise UserError(f"every run in {source or 'the store'} ({plural(len(latest(rows[mask])), 'run')}) was timed on a "
                         f"busy machine, so there is nothing quiet to report; --include-busy counts them")
     return rows[mask], rows[~mask]
 
