@@ -17,3 +17,10 @@ def plural(n, noun: str, many: str | None = None) -> str:
 def verb(n, one: str, many: str) -> str:
     """The verb that agrees with ``n``: ``verb(1, "was", "were")``."""
     return one if n == 1 else many
+
+
+def did_you_mean(value, valid) -> str:
+    """`` (did you mean X?)`` for the valid name closest to a mistyped one, or nothing when none is close."""
+    import difflib
+    close = difflib.get_close_matches(str(value), [str(v) for v in valid], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
