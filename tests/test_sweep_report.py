@@ -53,8 +53,9 @@ def test_sweep_resumes_without_repeating_work_and_survives_a_failing_run(swept, 
                                                                          monkeypatch):
     sweep, _, first, printed = swept
     assert first["ok"] == 2 and sum(first.values()) == 2
-    # the second run's line comes with an estimate from the first one's time
-    assert "2/2 ETA " in printed and "moons classical seed 0: ok (" in printed
+    # the first line has no estimate yet; the second run's backend has not been timed, so none is guessed
+    assert "] 1/2 ETA after the first run  moons " in printed and "] 2/2 no ETA yet (1 not timed yet)  moons " in printed
+    assert "moons classical seed 0: ok (training " in printed
     results = _copy(swept, tmp_path / "res")
     # bad data is refused before anything runs: nothing is stored for it
     with pytest.raises(UserError, match="train-images-idx3-ubyte: expected a 16-byte header"):
@@ -127,7 +128,7 @@ def test_report_summary_from_the_schema_1_golden_store(golden):
     assert adv["fastest_vs_next"] == "not distinguishable from lightning-adjoint (n=2 < 3 runs)"
     assert any("groups with repeats spread more than 10%" in w
                and "qiskit-ml 40% in training time (25.0 s (20.0-30.0, n=2))" in w for w in report.warnings)
-    assert any("1 runs did not finish ok" in w for w in report.warnings)
+    assert any("1 run did not finish ok" in w for w in report.warnings)
     assert list(report.failures["status"]) == ["timeout"]
     assert not any("mix" in w for w in report.warnings)
 
@@ -381,7 +382,7 @@ def test_resume_knows_rows_from_other_code(swept, tmp_path, capsys, monkeypatch)
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     kept = run_sweep(sweep, results)
     assert kept["skipped (stored)"] == 1 and sum(kept.values()) == 1
-    assert "1 stored ok runs come from other code (code version 0123456789ab" in capsys.readouterr().err
+    assert "1 stored ok run comes from other code (code version 0123456789ab" in capsys.readouterr().err
     # asked to, the sweep runs it again: a child starts (held here, so it times out), stored with this code's version
     holder = Holder(tmp_path / "held")
     monkeypatch.setenv("PYTHONPATH", str(holder.path))

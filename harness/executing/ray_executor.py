@@ -177,6 +177,11 @@ class RayCluster:
         print(f"ray: {len(self.nodes)} node{'s' if len(self.nodes) > 1 else ''} ({', '.join(hosts)}), "
               f"at most {per_node} run{'s' if per_node > 1 else ''} per node", file=out, flush=True)
 
+    def lanes(self, configs) -> int:
+        """Runs at once over the cluster, for the ETA (the first configuration's threads stand for all)."""
+        threads = configs[0].threads if configs else 1
+        return sum(self._capacity(node, threads) for node in self.nodes.values()) or 1
+
     def _capacity(self, node: dict, threads: int) -> int:
         return min(self.per_node, int(node["Resources"]["CPU"]) // threads)
 
