@@ -60,18 +60,50 @@ def child_env(threads: int, explicit=()) -> dict:
     return env
 
 
+# the child's progress within an epoch (slow steps only): progress, never part of a failure's tail
+STEP_LINE = re.compile(r"^epoch \d+/\d+  step \d+/\d+  ")
+STEP_LINES_EVERY_S = 30.0           # to a file or pipe, one step line per this many seconds at most
+
+
 def _pump(stream, tail: collections.deque, echo):
     """Drain the child's output to the end, whatever happens to ``echo``: a child blocked on a full pipe
-    would look like a hang, and its run like a timeout."""
+    would look like a hang, and its run like a timeout.
+
+    Step lines update one line in place on a terminal; elsewhere (a log file) they are thinned out.
+    """
+    in_place, last_step_line = _isatty(echo), None
+    open_line = False                  # a step line is on the terminal without its newline
     for line in iter(stream.readline, ""):
-        tail.append(line.rstrip("\n"))
-        if echo:
-            try:
-                echo.write(line)
-                echo.flush()
-            except (OSError, ValueError):
-                echo = None                # the display is gone; the run goes on
+        step = bool(STEP_LINE.match(line))
+        if not step:
+            tail.append(line.rstrip("\n"))
+        if not echo:
+            continue
+        if step and not in_place:
+            now = time.monotonic()
+            if last_step_line is not None and now - last_step_line < STEP_LINES_EVERY_S:
+                continue
+            last_step_line = now
+        text = line.rstrip("\n") if step and in_place else line
+        try:
+            echo.write(("\r\033[K" if open_line else "") + text)
+            echo.flush()
+            open_line = step and in_place
+        except (OSError, ValueError):
+            echo = None                # the display is gone; the run goes on
+    if echo and open_line:
+        try:
+            echo.write("\n")
+        except (OSError, ValueError):
+            pass
     stream.close()
+
+
+def _isatty(stream) -> bool:
+    try:
+        return bool(stream) and stream.isatty()
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _signal_name(code: int) -> str:
