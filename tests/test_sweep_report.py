@@ -212,9 +212,9 @@ def test_mixing_machines_or_versions_triggers_a_warning(golden):
     warnings = build_report(golden).warnings
     assert any(w.startswith("results mix 2 machines") for w in warnings)
     # both moons torch runs: one on another machine, one with another pennylane; the warning names both values
-    assert any(w.startswith("1 configuration group(s) mix machines: cpu_model Golden CPU @ 2.30GHz vs Other CPU "
+    assert any(w.startswith("1 configuration group mixes machines: cpu_model Golden CPU @ 2.30GHz vs Other CPU "
                             "(e.g. moons torch)") for w in warnings)
-    assert any(w.startswith("1 configuration group(s) mix code versions: pennylane 0.44.0 vs 0.45.1") for w in warnings)
+    assert any(w.startswith("1 configuration group mixes code versions: pennylane 0.44.0 vs 0.45.1") for w in warnings)
 
 
 def test_scaling_groups_are_warned_about_by_their_steady_step_not_their_training_time(golden2):
@@ -250,13 +250,13 @@ def test_code_versions_not_commits_decide_a_mix(golden):
     rows[1]["code_version"] = "c0de00000002"
     store_path(golden).write_text("".join(json.dumps(r) + "\n" for r in rows))
     warnings = build_report(golden).warnings
-    assert any(w.startswith("1 configuration group(s) mix code versions: code_version c0de00000001 vs "
+    assert any(w.startswith("1 configuration group mixes code versions: code_version c0de00000001 vs "
                             "c0de00000002 (e.g. moons torch)") for w in warnings)
     # rows without a code version (old stores) fall back to their git commits
     for r in rows:
         del r["code_version"]
     store_path(golden).write_text("".join(json.dumps(r) + "\n" for r in rows))
-    assert any(w.startswith("1 configuration group(s) mix code versions: git_commit abc vs docs-only")
+    assert any(w.startswith("1 configuration group mixes code versions: git_commit abc vs docs-only")
                for w in build_report(golden).warnings)
 
 @pytest.mark.parametrize("fmt,produced", [("md", "report.md"), ("csv", "summary.csv"), ("html", "report.html")])

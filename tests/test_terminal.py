@@ -193,3 +193,10 @@ def test_step_lines_to_a_file_are_thinned_out():
     assert echo.getvalue() == ("epoch 1/2  step 1/4  last step 1.50s  elapsed 1.5s\n"
                                "epoch 1/2  loss 0.5000  elapsed 6.0s\n"
                                "Traceback (most recent call last):\n")
+
+
+def test_a_circuit_with_one_output_says_one_output(capsys):
+    assert main(["list", "--circuit", "moons", "--observables", "z0"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.endswith(": 2 qubits, 2 inputs, 2 weights, 1 output, 7 gates"), first
+

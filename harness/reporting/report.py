@@ -21,7 +21,7 @@ from harness.results.store import no_results, read_frame
 from harness.reporting.claims import _scaling, _timed_out_from, advise, crossovers, flips, growth
 from harness.reporting.busy import busy_mask, busy_table, busy_warnings, split_busy
 from harness.reporting.groups import configurations, keyed, latest, summarise
-from harness.results.words import plural
+from harness.results.words import plural, verb
 
 
 # plus every versions.* column; the git commit only stands in for rows without a code version, since
@@ -84,7 +84,7 @@ def _provenance_warnings(df: pd.DataFrame, configs: pd.DataFrame) -> tuple[list[
     for (col, values), groups in mixed.items():
         what = col.split(".", 1)[1] if col.startswith("versions.") else col.replace("machine.", "")
         kind = "machines" if col.startswith("machine.") else "code versions"
-        warnings.append(f"{len(groups)} configuration group(s) mix {kind}: {what} {' vs '.join(values)} "
+        warnings.append(f"{plural(len(groups), 'configuration group')} {verb(len(groups), 'mixes', 'mix')} {kind}: {what} {' vs '.join(values)} "
                         f"(e.g. {groups[0]}); their spread includes that difference")
     return warnings, machines
 
