@@ -200,3 +200,13 @@ def test_a_circuit_with_one_output_says_one_output(capsys):
     first = capsys.readouterr().out.splitlines()[0]
     assert first.endswith(": 2 qubits, 2 inputs, 2 weights, 1 output, 7 gates"), first
 
+
+
+def test_a_ray_sweeps_estimate_counts_the_runs_at_once():
+    from types import SimpleNamespace
+    from harness.executing.ray_executor import RayCluster
+    # two nodes of 4 and 2 CPUs, two runs per node at most: 2-thread runs fit 2 + 1 at once
+    cluster = SimpleNamespace(per_node=2, nodes={"a": {"Resources": {"CPU": 4.0}}, "b": {"Resources": {"CPU": 2.0}}})
+    cluster._capacity = lambda node, threads: RayCluster._capacity(cluster, node, threads)
+    assert RayCluster.lanes(cluster, [RunConfig(threads=2)]) == 3
+    assert RayCluster.lanes(cluster, [RunConfig(threads=1)]) == 4
