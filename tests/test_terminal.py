@@ -210,3 +210,14 @@ def test_a_ray_sweeps_estimate_counts_the_runs_at_once():
     cluster._capacity = lambda node, threads: RayCluster._capacity(cluster, node, threads)
     assert RayCluster.lanes(cluster, [RunConfig(threads=2)]) == 3
     assert RayCluster.lanes(cluster, [RunConfig(threads=1)]) == 4
+
+
+def test_a_sweep_on_a_terminal_shows_only_the_step_line_in_place_and_clears_it():
+    out = _Echo(tty=True)
+    runner._pump(io.StringIO(CHILD), [], runner.steps_only(out))
+    assert out.getvalue() == ("\r\033[Kepoch 1/2  step 1/4  last step 1.50s  elapsed 1.5s"
+                              "\r\033[Kepoch 1/2  step 3/4  last step 1.50s  elapsed 4.5s"
+                              "\r\033[K"
+                              "\r\033[Kepoch 2/2  step 2/4  last step 1.50s  elapsed 9.0s"
+                              "\r\033[K")
+    assert runner.steps_only(_Echo(tty=False)) is None          # to a log: the sweep's own lines only

@@ -99,6 +99,38 @@ def _pump(stream, tail: collections.deque, echo):
     stream.close()
 
 
+class StepsOnly:
+    """A sweep's echo of its child: on a terminal, only the step line, in place, cleared when it is done.
+
+    The sweep's own lines say the rest (each run's start and outcome); a slow epoch still shows it moves.
+    """
+
+    CLEAR = "\r\033[K"
+
+    def __init__(self, out):
+        self.out, self.open = out, False
+
+    def isatty(self) -> bool:
+        return True                     # the pump then writes step lines without their newline
+
+    def write(self, text: str) -> None:
+        text = text.removeprefix(self.CLEAR)
+        if STEP_LINE.match(text) and not text.endswith("\n"):
+            self.out.write(self.CLEAR + text)
+            self.open = True
+        elif self.open:
+            self.out.write(self.CLEAR)
+            self.open = False
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
+def steps_only(out):
+    """``StepsOnly(out)`` when ``out`` is a terminal; else None (a log gets the sweep's own lines only)."""
+    return StepsOnly(out) if _isatty(out) else None
+
+
 def _isatty(stream) -> bool:
     try:
         return bool(stream) and stream.isatty()

@@ -36,7 +36,7 @@ from harness.executing.eta import Estimate, unseeded
 from harness.inputs.config import RunConfig
 from harness.results.provenance import code_version, thread_env
 from harness.results.quality import short_quality
-from harness.executing.runner import child_env, run_config
+from harness.executing.runner import child_env, run_config, steps_only
 from harness.executing.signals import Interrupted, stop_signals
 from harness.results.store import RowNotStored, Store, read_rows
 from harness.results.words import plural, verb
@@ -309,7 +309,7 @@ def _run_local(configs, progress: Progress, store) -> None:
             progress.warn_others()
             progress.starting(cfg)
             start = time.perf_counter()
-            row = run_config(cfg, progress.results_dir, echo=None, store=store)
+            row = run_config(cfg, progress.results_dir, echo=steps_only(progress.out), store=store)
             progress.finished(cfg, row, time.perf_counter() - start)
 
 
