@@ -221,3 +221,11 @@ def test_a_sweep_on_a_terminal_shows_only_the_step_line_in_place_and_clears_it()
                               "\r\033[Kepoch 2/2  step 2/4  last step 1.50s  elapsed 9.0s"
                               "\r\033[K")
     assert runner.steps_only(_Echo(tty=False)) is None          # to a log: the sweep's own lines only
+
+
+def test_a_stopped_sweep_says_where_its_rows_are(tmp_path):
+    out = io.StringIO()
+    progress = Progress(SweepConfig(), tmp_path, out, 3)
+    progress.stopped(KeyboardInterrupt())
+    assert out.getvalue() == (f"sweep stopped after 0 of 3 (interrupted): nothing done; every finished run is stored "
+                              f"(in {tmp_path}/runs.jsonl), and running the sweep again resumes it\n")

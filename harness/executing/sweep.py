@@ -38,7 +38,7 @@ from harness.results.provenance import code_version, thread_env
 from harness.results.quality import short_quality
 from harness.executing.runner import child_env, run_config, steps_only
 from harness.executing.signals import Interrupted, stop_signals
-from harness.results.store import RowNotStored, Store, read_rows
+from harness.results.store import RowNotStored, Store, read_rows, store_path
 from harness.results.words import plural, verb
 from harness.inputs.circuits import readout_refusal
 from harness.inputs.validate import check_run, sweep_axes
@@ -295,8 +295,8 @@ class Progress:
         why = stop.describe() if isinstance(stop, Interrupted) else (
             "interrupted" if isinstance(stop, KeyboardInterrupt) else "a row could not be stored")
         done = ", ".join(f"{v} {k}" for k, v in self.counts.items() if v) or "nothing done"
-        print(f"sweep stopped after {self.done} of {self.total} ({why}): {done}; every finished run is stored, "
-              f"and running the sweep again resumes it", file=self.out, flush=True)
+        print(f"sweep stopped after {self.done} of {self.total} ({why}): {done}; every finished run is stored "
+              f"(in {store_path(self.results_dir)}), and running the sweep again resumes it", file=self.out, flush=True)
 
 
 def _run_local(configs, progress: Progress, store) -> None:
