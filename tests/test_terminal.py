@@ -229,3 +229,17 @@ def test_a_stopped_sweep_says_where_its_rows_are(tmp_path):
     progress.stopped(KeyboardInterrupt())
     assert out.getvalue() == (f"sweep stopped after 0 of 3 (interrupted): nothing done; every finished run is stored "
                               f"(in {tmp_path}/runs.jsonl), and running the sweep again resumes it\n")
+
+
+def test_the_run_summary_says_one_thread_one_step_one_child_process():
+    row = {"task": "moons", "backend": "torch", "seed": 0, "threads": 1, "thread_env": {}, "status": "ok",
+           "train_s": 2.0, "steps": 1, "first_step_s": 2.0, "steady_step_s": 2.0, "steady_step_stats_s": {},
+           "quantum_forward_s": 0.5, "quantum_backward_s": 0.5, "setup_s": 1.0, "eval_s": 0.1, "child_wall_s": 3.2,
+           "train_peak_rss_mib": 400.0, "train_effective_cores": 1.0, "train_peak_threads": 1,
+           "train_peak_children": 1, "run_peak_rss_mib": 410.0, "run_peak_threads": 2, "test_accuracy": 0.5,
+           "final_loss": 0.7}
+    lines = runner.summary(row).splitlines()
+    assert lines[0] == "moons on torch (seed 0, 1 thread, OMP_WAIT_POLICY unset): ok"
+    assert lines[1] == "  training 2.00 s wall (1 step; first 2000.0 ms, steady median 2000.0 ms)"
+    assert lines[4] == "  training: peak memory 400 MiB, 1.00 cores busy, peak 1 thread, 1 child process"
+    assert lines[5] == "  whole run: peak memory 410 MiB, peak 2 threads"
