@@ -56,7 +56,7 @@ def test_busy_runs_are_left_out_listed_apart_and_counted_on_request(tmp_path):
     assert report.busy[["backend", "seed", "others' cores", "steal cores", "counted"]].values.tolist() == [
         ["lightning-adjoint", "0", "1.31", "0.01", "no"]]
     assert report.busy["configuration"].iloc[0].startswith("scaling")
-    assert any(w.startswith("1 runs were timed on a busy machine and are left out") for w in report.warnings)
+    assert any(w.startswith("1 run was timed on a busy machine and is left out") for w in report.warnings)
     assert not any("do not say whether the machine was quiet" in w for w in report.warnings)
     runs = report.runs                  # what the plots draw
     assert not len(runs[(runs["backend"] == "lightning-adjoint") & (runs["qubits"] == "4") & (runs["seed"] == "0")])
@@ -64,7 +64,7 @@ def test_busy_runs_are_left_out_listed_apart_and_counted_on_request(tmp_path):
     assert _four(counted.summary)["runs"] == quiet["runs"]
     assert _four(counted.summary)["steady_step_high_s"] > 5 * quiet["steady_step_high_s"]   # the busy one shows
     assert counted.busy["counted"].tolist() == ["yes (--include-busy)"]
-    assert any("are counted (--include-busy)" in w for w in counted.warnings)
+    assert any("1 run was timed on a busy machine and is counted (--include-busy)" in w for w in counted.warnings)
 
 
 def test_a_quiet_rerun_of_a_busy_one_is_what_counts(tmp_path):
@@ -103,7 +103,7 @@ def test_report_command_takes_include_busy(tmp_path, capsys):
     assert "left out of every figure" in capsys.readouterr().err
     assert main(["report", "--results", str(store), "--format", "csv", "--out", str(tmp_path / "b"),
                  "--include-busy"]) == 0
-    assert "are counted (--include-busy)" in capsys.readouterr().err
+    assert "1 run was timed on a busy machine and is counted (--include-busy)" in capsys.readouterr().err
     assert "yes (--include-busy)" in (tmp_path / "b" / "busy.csv").read_text()
     with pytest.raises(UserError, match="include_busy must be True or False"):
         check_report(str(store), "md", "torch", None, None, FORMATS, "yes")
@@ -138,7 +138,7 @@ def test_a_sweep_line_shows_busy_and_warns_once_per_backend_with_what_helps(tmp_
     progress.finished(cfg, dict(row, seed=1), 30.0)
     progress.finished(cfg, dict(row, busy=False), 3.0)
     lines = out.getvalue().splitlines()
-    assert lines[0].endswith("ok (22.9 s, test acc 90%, BUSY: others 1.33 cores, steal 0.00)")
+    assert lines[0].endswith("ok (training 22.9 s, test acc 90%, BUSY: others 1.33 cores, steal 0.00)")
     assert lines[1].startswith("warning: the machine was busy while lightning-adjoint trained (1.33 cores")
     assert "--threads 1" in lines[1] and "OMP_WAIT_POLICY=PASSIVE" in lines[1]
     assert len(lines) == 4 and "BUSY" not in lines[3]           # warned once; the quiet line says nothing

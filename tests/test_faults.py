@@ -399,7 +399,7 @@ def test_a_memory_limit_that_fails_the_child_shows_its_own_cause_everywhere(stor
                                     "std::bad_alloc")), cause
     assert cause.endswith(("(exit status 1)", "(exit status 127)", "(crashed with SIGABRT)"))
     assert "exited with status" not in cause
-    assert f"classical (seed 0, 1 threads, {_policy()}): failed\n  {cause}" in err          # the run summary
+    assert f"classical (seed 0, 1 thread, {_policy()}): failed\n  {cause}" in err          # the run summary
     report = build_report(results)
     assert cause in set(report.failures["error"])                             # the report's table
 

@@ -53,8 +53,9 @@ def test_sweep_resumes_without_repeating_work_and_survives_a_failing_run(swept, 
                                                                          monkeypatch):
     sweep, _, first, printed = swept
     assert first["ok"] == 2 and sum(first.values()) == 2
-    # the second run's line comes with an estimate from the first one's time
-    assert "2/2 ETA " in printed and "moons classical seed 0: ok (" in printed
+    # the first line has no estimate yet; the second run's backend has not been timed, so none is guessed
+    assert "] 1/2 ETA after the first run  moons " in printed and "] 2/2 no ETA yet (1 not timed yet)  moons " in printed
+    assert "moons classical seed 0: ok (training " in printed
     results = _copy(swept, tmp_path / "res")
     # bad data is refused before anything runs: nothing is stored for it
     with pytest.raises(UserError, match="train-images-idx3-ubyte: expected a 16-byte header"):
@@ -127,7 +128,7 @@ def test_report_summary_from_the_schema_1_golden_store(golden):
     assert adv["fastest_vs_next"] == "not distinguishable from lightning-adjoint (n=2 < 3 runs)"
     # qiskit-ml spreads 40% over its two runs, but two runs decide no verdict either way: no spread warning
     assert not any("spread enough to change a verdict" in w for w in report.warnings)
-    assert any("1 runs did not finish ok" in w for w in report.warnings)
+    assert any("1 run did not finish ok" in w for w in report.warnings)
     assert list(report.failures["status"]) == ["timeout"]
     assert not any("mix" in w for w in report.warnings)
 
@@ -211,9 +212,9 @@ def test_mixing_machines_or_versions_triggers_a_warning(golden):
     warnings = build_report(golden).warnings
     assert any(w.startswith("results mix 2 machines") for w in warnings)
     # both moons torch runs: one on another machine, one with another pennylane; the warning names both values
-    assert any(w.startswith("1 configuration group(s) mix machines: cpu_model Golden CPU @ 2.30GHz vs Other CPU "
+    assert any(w.startswith("1 configuration group mixes machines: cpu_model Golden CPU @ 2.30GHz vs Other CPU "
                             "(e.g. moons torch)") for w in warnings)
-    assert any(w.startswith("1 configuration group(s) mix code versions: pennylane 0.44.0 vs 0.45.1") for w in warnings)
+    assert any(w.startswith("1 configuration group mixes code versions: pennylane 0.44.0 vs 0.45.1") for w in warnings)
 
 
 def test_scaling_groups_are_warned_about_by_their_steady_step_not_their_training_time(golden2):
@@ -257,13 +258,13 @@ def test_code_versions_not_commits_decide_a_mix(golden):
     rows[1]["code_version"] = "c0de00000002"
     store_path(golden).write_text("".join(json.dumps(r) + "\n" for r in rows))
     warnings = build_report(golden).warnings
-    assert any(w.startswith("1 configuration group(s) mix code versions: code_version c0de00000001 vs "
+    assert any(w.startswith("1 configuration group mixes code versions: code_version c0de00000001 vs "
                             "c0de00000002 (e.g. moons torch)") for w in warnings)
     # rows without a code version (old stores) fall back to their git commits
     for r in rows:
         del r["code_version"]
     store_path(golden).write_text("".join(json.dumps(r) + "\n" for r in rows))
-    assert any(w.startswith("1 configuration group(s) mix code versions: git_commit abc vs docs-only")
+    assert any(w.startswith("1 configuration group mixes code versions: git_commit abc vs docs-only")
                for w in build_report(golden).warnings)
 
 @pytest.mark.parametrize("fmt,produced", [("md", "report.md"), ("csv", "summary.csv"), ("html", "report.html")])
@@ -389,7 +390,7 @@ def test_resume_knows_rows_from_other_code(swept, tmp_path, capsys, monkeypatch)
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     kept = run_sweep(sweep, results)
     assert kept["skipped (stored)"] == 1 and sum(kept.values()) == 1
-    assert "1 stored ok runs come from other code (code version 0123456789ab" in capsys.readouterr().err
+    assert "1 stored ok run comes from other code (code version 0123456789ab" in capsys.readouterr().err
     # asked to, the sweep runs it again: a child starts (held here, so it times out), stored with this code's version
     holder = Holder(tmp_path / "held")
     monkeypatch.setenv("PYTHONPATH", str(holder.path))

@@ -6,9 +6,12 @@ anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from backends import UserError
+
+from harness.results.words import did_you_mean
 
 
 def _typed(check, *args):
@@ -36,9 +39,28 @@ def _names(label):
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but its errors are one line and exit 2, like every UserError."""
+    """argparse, but its errors are one line and exit 2, like every UserError, and a mistyped option or
+    command is answered with the closest valid one."""
+
+    def parse_args(self, args=None, namespace=None):
+        args, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command = self._commands().get(getattr(args, "command", None), self)
+            options = [o for a in command._actions for o in a.option_strings if o.startswith("--")]
+            hints = [f"{x}{did_you_mean(x.split('=')[0], options)}" for x in extras]
+            self.prog = command.prog
+            self.error(f"unrecognized arguments: {' '.join(hints)}")
+        return args
+
+    def _commands(self) -> dict:
+        return next((a.choices for a in self._actions if isinstance(a, argparse._SubParsersAction)), {})
 
     def error(self, message):
+        wrong = re.match(r"argument (\S+): invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+        if wrong:
+            valid = re.findall(r"'([^']*)'", wrong.group(3))
+            message = (f"argument {wrong.group(1)}: invalid choice '{wrong.group(2)}'"
+                       f"{did_you_mean(wrong.group(2), valid)}; valid: {', '.join(valid)}")
         self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
 
 

@@ -16,3 +16,17 @@ def others_timing() -> None:
     for other in others_active():
         print(f"warning: another harness process is timing on this machine ({other}); "
               f"both results are disturbed", file=sys.stderr)
+
+
+def invoked_as() -> str:
+    """How the user started the tool, for commands to copy: the console script, else ``python -m harness``."""
+    import os
+    return "harness" if os.path.basename(sys.argv[0] or "") == "harness" else "python -m harness"
+
+
+def where_rows(results, what: str = "rows") -> str:
+    """Where the rows went and the exact ``report`` command that reads them."""
+    import shlex
+    from harness.results.store import store_path
+    return (f"{what} stored in {store_path(results)}; read them with: "
+            f"{invoked_as()} report --results {shlex.quote(str(results))}")

@@ -9,7 +9,7 @@ from backends import UserError
 def run(*, a, b, format="md", fail_if_slower=None, include_busy=False) -> int:
     """Exit status 0; 1 when ``fail_if_slower`` is given and some group of B is distinguishably slower
     than A by more than that ratio."""
-    from harness.reporting.compare import FORMATS, compare, format_comparison, slower_than
+    from harness.reporting.compare import FORMATS, compare, format_comparison, slower_than, totals
 
     if format not in FORMATS:
         raise UserError(f"unknown compare format '{format}'; valid: {', '.join(FORMATS)}")
@@ -20,6 +20,7 @@ def run(*, a, b, format="md", fail_if_slower=None, include_busy=False) -> int:
         for note in result.notes[:2]:
             print(f"note: {note}", file=sys.stderr)
     print(format_comparison(result, format), end="")
+    print(totals(result), file=sys.stderr)
     if fail_if_slower is None:
         return 0
     failing = slower_than(result, fail_if_slower)

@@ -162,10 +162,12 @@ def circuit_data(source) -> dict:
 
 
 def format_circuit(data: dict) -> str:
+    from harness.results.words import plural
     where = f"{data['format']} file {data['source']}" if data["source"] else "built-in"
     lines = [f"circuit {data['name']} ({where}{', digest ' + data['digest'] if data['digest'] else ''}): "
-             f"{data['qubits']} qubits, {data['inputs']} inputs, {data['weights']} weights, "
-             f"{len(data['outputs'])} outputs, {len(data['gates'])} gates",
+             f"{plural(data['qubits'], 'qubit')}, {plural(data['inputs'], 'input')}, "
+             f"{plural(data['weights'], 'weight')}, {plural(len(data['outputs']), 'output')}, "
+             f"{plural(len(data['gates']), 'gate')}",
              "gates:"]
     lines += [f"  {g['name']}({', '.join(g['params'])}) on {g['wires']}" if g["params"] else
               f"  {g['name']} on {g['wires']}" for g in data["gates"]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import sys
 
-from harness.cli.common import notes, others_timing
+from harness.cli.common import notes, others_timing, where_rows
 
 
 def run(*, task="moons", backend="torch", circuit=None, observables=None, input_names=None, weight_names=None,
@@ -31,6 +31,7 @@ def run(*, task="moons", backend="torch", circuit=None, observables=None, input_
     busy = warning(row)
     if busy:
         print(f"warning: {busy}", file=sys.stderr)
+    print(where_rows(results, "row"), file=sys.stderr)
     if as_json:
         print(json.dumps(row))
     return 0 if row["status"] == "ok" else 1

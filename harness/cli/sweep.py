@@ -25,5 +25,8 @@ def run(*, backends=("all",), tasks=("moons",), seeds=(0,), qubits=(), layers=()
                                    batch_sizes=batch_sizes, base=base, force=force,
                                    rerun_other_code=rerun_other_code, retry_timeouts=retry_timeouts),
                        results_dir=results, executor=executor, address=address, per_node=per_node)
-    print("sweep done: " + ", ".join(f"{v} {k}" for k, v in counts.items() if v), file=sys.stderr)
+    from harness.cli.common import where_rows
+    print("sweep done: " + (", ".join(f"{v} {k}" for k, v in counts.items() if v) or "nothing to run"),
+          file=sys.stderr)
+    print(where_rows(results), file=sys.stderr)
     return 0 if not (counts["failed"] or counts["killed"]) else 1

@@ -29,6 +29,7 @@ from harness.inputs.config import RunConfig
 from harness.results.provenance import code_version
 from harness.results.stats import FASTER, MIN_RUNS, MIN_STEADY_STEPS, format_spread, spread_of, verdict
 from harness.results.store import Store, read_rows
+from harness.results.words import plural
 
 DROP_FACTOR = 3.0      # a backend this many times slower than the leader after one round cannot catch up
 BUSY_REPEATS = 1       # a busy run is repeated this many times before it is kept as busy
@@ -237,7 +238,7 @@ def _advice(standings, by_step, rounds, spent, budget, configs, base, next_round
         why = verdict(lead.figure(by_step), rival.figure(by_step))[1] if rival else ""
         message = (f"{lead.backend} leads, but it is not distinguishable from {rival.backend} within "
                    f"{_minutes(budget)} ({why}): give --budget {_minutes(suggest)}" if rival else
-                   f"{lead.backend} is the only one left, with {len(lead.rows)} run(s) (a pick needs "
+                   f"{lead.backend} is the only one left, with {plural(len(lead.rows), 'run')} (a pick needs "
                    f"{MIN_RUNS}): give --budget {_minutes(suggest)}")
         if by_step and lead.figure(by_step) and (lead.figure(by_step).steps or 0) < MIN_STEADY_STEPS:
             message += f"; each run needs {MIN_STEADY_STEPS} steady steps for a step claim (--train-size)"
@@ -270,7 +271,7 @@ def _sweep_command(base: RunConfig, backends, rounds: int) -> str:
 
 def format_advice(a: Advice) -> str:
     by_step = a.by == "steady step"
-    lines = [f"advise: {a.message}", f"ranked by {a.by}; {a.rounds} round(s) in {a.spent_s:.0f} s of a "
+    lines = [f"advise: {a.message}", f"ranked by {a.by}; {plural(a.rounds, 'round')} in {a.spent_s:.0f} s of a "
                                       f"{a.budget_s:.0f} s budget"]
     shown = sorted((s for s in a.standings if s.rows), key=lambda s: s.figure(by_step).median)
     for s in shown:
@@ -280,7 +281,7 @@ def format_advice(a: Advice) -> str:
         if s.dropped and s.backend != a.runner_up:
             continue
         lines.append(f"  {s.backend}{tag}: {a.by} {format_spread(s.figure(by_step))}; training memory "
-                     f"{mem:.0f} MiB, {cores:.2f} cores busy" + (f"; {s.busy} busy run(s) kept" if s.busy else ""))
+                     f"{mem:.0f} MiB, {cores:.2f} cores busy" + (f"; {plural(s.busy, 'busy run')} kept" if s.busy else ""))
     for s in a.standings:
         if s.dropped:
             lines.append(f"  dropped {s.backend}: {s.dropped}")

@@ -44,6 +44,7 @@ from harness.executing.signals import Interrupted, deferred, raise_pending
 from backends.library import make_circuit
 from harness.inputs.resources import memory_floor
 from harness.results.store import RowNotStored
+from harness.results.words import plural, verb
 
 
 WAIT_S = 0.2                # the driver's longest wait before it looks for a stop signal
@@ -165,8 +166,8 @@ class RayCluster:
         for cfg in configs:
             if cfg.threads > most:
                 self.close()
-                raise UserError(f"{cfg.threads} threads per run do not fit any Ray node (the largest has "
-                                f"{most} CPUs); use --threads {most} or less")
+                raise UserError(f"{plural(cfg.threads, 'thread')} per run {verb(cfg.threads, 'does', 'do')} not fit any Ray node (the largest has "
+                                f"{plural(most, 'CPU')}); use --threads {most} or less")
         self.remote = ray.remote(_run_on_node)
         if per_node > 1:
             print(f"warning: --per-node {per_node}: up to {per_node} runs share each node at once and disturb "
@@ -175,6 +176,11 @@ class RayCluster:
         hosts = sorted({n.get("NodeManagerHostname", "?") for n in self.nodes.values()})
         print(f"ray: {len(self.nodes)} node{'s' if len(self.nodes) > 1 else ''} ({', '.join(hosts)}), "
               f"at most {per_node} run{'s' if per_node > 1 else ''} per node", file=out, flush=True)
+
+    def lanes(self, configs) -> int:
+        """Runs at once over the cluster, for the ETA (the first configuration's threads stand for all)."""
+        threads = configs[0].threads if configs else 1
+        return sum(self._capacity(node, threads) for node in self.nodes.values()) or 1
 
     def _capacity(self, node: dict, threads: int) -> int:
         return min(self.per_node, int(node["Resources"]["CPU"]) // threads)

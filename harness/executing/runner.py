@@ -37,6 +37,7 @@ from harness.executing.signals import Interrupted, deferred, stop_signals, stopp
 from harness.measuring.child import PARENT_PID_ENV
 from harness.results.rows import clean, fit
 from harness.results.store import SCHEMA_VERSION, RowNotStored, Store
+from harness.results.words import plural
 
 ROOT = Path(__file__).resolve().parents[2]
 TAIL_LINES = 30
@@ -59,18 +60,82 @@ def child_env(threads: int, explicit=()) -> dict:
     return env
 
 
+# the child's progress within an epoch (slow steps only): progress, never part of a failure's tail
+STEP_LINE = re.compile(r"^epoch \d+/\d+  step \d+/\d+  ")
+STEP_LINES_EVERY_S = 30.0           # to a file or pipe, one step line per this many seconds at most
+
+
 def _pump(stream, tail: collections.deque, echo):
     """Drain the child's output to the end, whatever happens to ``echo``: a child blocked on a full pipe
-    would look like a hang, and its run like a timeout."""
+    would look like a hang, and its run like a timeout.
+
+    Step lines update one line in place on a terminal; elsewhere (a log file) they are thinned out.
+    """
+    in_place, last_step_line = _isatty(echo), None
+    open_line = False                  # a step line is on the terminal without its newline
     for line in iter(stream.readline, ""):
-        tail.append(line.rstrip("\n"))
-        if echo:
-            try:
-                echo.write(line)
-                echo.flush()
-            except (OSError, ValueError):
-                echo = None                # the display is gone; the run goes on
+        step = bool(STEP_LINE.match(line))
+        if not step:
+            tail.append(line.rstrip("\n"))
+        if not echo:
+            continue
+        if step and not in_place:
+            now = time.monotonic()
+            if last_step_line is not None and now - last_step_line < STEP_LINES_EVERY_S:
+                continue
+            last_step_line = now
+        text = line.rstrip("\n") if step and in_place else line
+        try:
+            echo.write(("\r\033[K" if open_line else "") + text)
+            echo.flush()
+            open_line = step and in_place
+        except (OSError, ValueError):
+            echo = None                # the display is gone; the run goes on
+    if echo and open_line:
+        try:
+            echo.write("\n")
+        except (OSError, ValueError):
+            pass
     stream.close()
+
+
+class StepsOnly:
+    """A sweep's echo of its child: on a terminal, only the step line, in place, cleared when it is done.
+
+    The sweep's own lines say the rest (each run's start and outcome); a slow epoch still shows it moves.
+    """
+
+    CLEAR = "\r\033[K"
+
+    def __init__(self, out):
+        self.out, self.open = out, False
+
+    def isatty(self) -> bool:
+        return True                     # the pump then writes step lines without their newline
+
+    def write(self, text: str) -> None:
+        text = text.removeprefix(self.CLEAR)
+        if STEP_LINE.match(text) and not text.endswith("\n"):
+            self.out.write(self.CLEAR + text)
+            self.open = True
+        elif self.open:
+            self.out.write(self.CLEAR)
+            self.open = False
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
+def steps_only(out):
+    """``StepsOnly(out)`` when ``out`` is a terminal; else None (a log gets the sweep's own lines only)."""
+    return StepsOnly(out) if _isatty(out) else None
+
+
+def _isatty(stream) -> bool:
+    try:
+        return bool(stream) and stream.isatty()
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _signal_name(code: int) -> str:
@@ -250,7 +315,7 @@ def _policy(row: dict) -> str:
 
 def summary(row: dict) -> str:
     """The run's figures for a person, each naming its span and unit."""
-    head = (f"{row['task']} on {row['backend']} (seed {row['seed']}, {row['threads']} threads, "
+    head = (f"{row['task']} on {row['backend']} (seed {row['seed']}, {plural(row['threads'], 'thread')}, "
             f"{_policy(row)}): {row['status']}")
     if row["status"] != "ok":
         last = (row.get("error") or "").strip().splitlines()
@@ -270,15 +335,16 @@ def summary(row: dict) -> str:
                 f"{row['adjoint_passes_per_eval']} adjoint passes")
     return "\n".join([
         head,
-        f"  training {train_s:.2f} s wall ({row['steps']} steps; first {row['first_step_s'] * 1e3:.1f} ms, "
+        f"  training {train_s:.2f} s wall ({plural(row['steps'], 'step')}; first {row['first_step_s'] * 1e3:.1f} ms, "
         f"steady median {row['steady_step_s'] * 1e3:.1f} ms{spread})",
         f"  setup {row['setup_s']:.2f} s, evaluation {row['eval_s']:.2f} s (no gradients), "
         f"whole child {row.get('child_wall_s', float('nan')):.2f} s",
         f"  quantum layer {100 * q_share:.0f}% of training: {forward_label} {row['quantum_forward_s']:.2f} s, "
         f"{backward_label} {row['quantum_backward_s']:.2f} s" + work,
         f"  training: peak memory {_mib(row.get('train_peak_rss_mib'))}, {num['train_effective_cores']:.2f} cores busy, "
-        f"peak {row.get('train_peak_threads')} threads, {row.get('train_peak_children')} child processes",
-        f"  whole run: peak memory {_mib(row.get('run_peak_rss_mib'))}, peak {row.get('run_peak_threads')} threads",
+        f"peak {plural(row.get('train_peak_threads'), 'thread')}, "
+        f"{plural(row.get('train_peak_children'), 'child process')}",
+        f"  whole run: peak memory {_mib(row.get('run_peak_rss_mib'))}, peak {plural(row.get('run_peak_threads'), 'thread')}",
         f"  {machine_line(row)}",
         f"  {quality_line(row)}" + ("" if diverged(row) else f", final loss {num['final_loss']:.4f} (mean over the last epoch)")
         + (f" ({row['function_evals']} function evaluations, median {row['steady_function_eval_s'] * 1e3:.1f} ms)"

@@ -32,12 +32,14 @@ from backends import UserError
 from harness.results.fields import IDENTITY
 from harness.executing import busy
 from harness.executing.concurrency import Active, Claim, others_active
+from harness.executing.eta import Estimate, unseeded
 from harness.inputs.config import RunConfig
 from harness.results.provenance import code_version, thread_env
 from harness.results.quality import short_quality
-from harness.executing.runner import child_env, run_config
+from harness.executing.runner import child_env, run_config, steps_only
 from harness.executing.signals import Interrupted, stop_signals
-from harness.results.store import RowNotStored, Store, read_rows
+from harness.results.store import RowNotStored, Store, read_rows, store_path
+from harness.results.words import plural, verb
 from harness.inputs.circuits import readout_refusal
 from harness.inputs.validate import check_run, sweep_axes
 
@@ -137,21 +139,18 @@ def expand(sweep: SweepConfig, notes: list[str] | None = None) -> list[RunConfig
     return configs
 
 
-def _eta(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
-
-
 def _bar(done: int, total: int, width: int = 24) -> str:
     filled = int(width * done / total) if total else width
     return "#" * filled + "-" * (width - filled)
 
 
-def _stored_ok(results_dir, rerun_other_code: bool, out) -> tuple[set, dict, int]:
+def _stored_ok(results_dir, rerun_other_code: bool, out, estimate: Estimate) -> tuple[set, dict, int]:
     """Keys of the configurations stored as ok (by this code, and unless re-running them, by other code),
-    the timeouts this code stored (key -> the timeout in seconds), and where the store ended when read."""
+    the timeouts this code stored (key -> the timeout in seconds), and where the store ended when read;
+    ``estimate`` learns the durations of the stored runs."""
     here = code_version()
     read = read_rows(results_dir)
+    estimate.stored(read.rows, here, config_key)
     timeouts = {}
     for r in read.rows:
         if r.get("status") == "timeout" and r.get("code_version") == here and r.get("timeout_s"):
@@ -161,10 +160,13 @@ def _stored_ok(results_dir, rerun_other_code: bool, out) -> tuple[set, dict, int
     other = [r for r in ok if r.get("code_version") != here]
     if other:
         versions = sorted({str(r.get("code_version") or "unrecorded") for r in other})
-        what = "will be re-run" if rerun_other_code else "are kept (re-run them with --rerun-other-code)"
-        print(f"warning: {len(other)} stored ok runs come from other code (code version "
-              f"{', '.join(versions[:3])}{' ...' if len(versions) > 3 else ''}; this code is {here}); they {what}",
-              file=out, flush=True)
+        one = len(other) == 1
+        what = ("it will be re-run" if one else "they will be re-run") if rerun_other_code else (
+            "it is kept (re-run it with --rerun-other-code)" if one else
+            "they are kept (re-run them with --rerun-other-code)")
+        print(f"warning: {plural(len(other), 'stored ok run')} {verb(len(other), 'comes', 'come')} from other "
+              f"code (code version {', '.join(versions[:3])}{' ...' if len(versions) > 3 else ''}; this code is "
+              f"{here}); {what}", file=out, flush=True)
     kept = {config_key(r) for r in ok if not (rerun_other_code and r.get("code_version") != here)}
     return kept, timeouts, read.end
 
@@ -181,10 +183,14 @@ class Progress:
     hand every finished row to ``finished``, in the order they finish.
     """
 
-    def __init__(self, sweep: SweepConfig, results_dir, out, total: int):
+    def __init__(self, sweep: SweepConfig, results_dir, out, total: int, configs=(), lanes: int = 1):
         self.sweep, self.results_dir, self.out, self.total = sweep, results_dir, out, total
         self.counts = dict.fromkeys(COUNTS, 0)
-        self.stored_ok, self.stored_timeouts, self.offset = _stored_ok(results_dir, sweep.rerun_other_code, out)
+        self.estimate = Estimate(lanes)
+        self.stored_ok, self.stored_timeouts, self.offset = _stored_ok(results_dir, sweep.rerun_other_code, out,
+                                                                       self.estimate)
+        # id(config) -> its key, for the configurations still to run (the ETA's)
+        self.pending = {id(c): planned_key(c) for c in configs}
         if sweep.retry_timeouts or sweep.force:
             self.stored_timeouts = {}
         self.done_elsewhere: set = set()
@@ -215,7 +221,7 @@ class Progress:
                                                        f"(--retry-timeouts runs it again)")
         if cfg.qubits and limit is not None and (cfg.qubits > limit or (cfg.qubits == limit and cfg.seed != limit_seed)):
             # larger sizes would only time out again; the same size is not retried with other seeds
-            return self._skip(cfg, "skipped (too big)", f"skipped: {limit} qubits ran out of time (seed {limit_seed})")
+            return self._skip(cfg, "skipped (too big)", f"skipped: {plural(limit, 'qubit')} ran out of time (seed {limit_seed})")
         claim = Claim(self.results_dir, key)
         # rows other sweeps stored while we ran count as done here too
         fresh = read_rows(self.results_dir, warn=False, start=self.offset)
@@ -233,6 +239,7 @@ class Progress:
         return claim
 
     def _skip(self, cfg, count: str, status: str) -> None:
+        self.pending.pop(id(cfg), None)
         self.counts[count] += 1
         self.done += 1
         self._line(cfg, status)
@@ -247,8 +254,10 @@ class Progress:
                       f"both results are disturbed", file=self.out, flush=True)
 
     def starting(self, cfg) -> None:
-        left = self.total - self.done
-        eta = f" ETA {_eta(self.spent / self.ran * left)}" if self.ran else ""
+        # what is stored already will be skipped, not run: it costs no time
+        eta = self.estimate.left(unseeded(k) for i, k in self.pending.items()
+                                 if i == id(cfg) or self.sweep.force or k not in self.stored_ok)
+        eta = f" {eta}" if eta else ""
         print(f"[{_bar(self.done, self.total)}] {self.done + 1}/{self.total}{eta}  {self.label(cfg)} ...",
               file=self.out, flush=True)
 
@@ -256,13 +265,14 @@ class Progress:
         """A row that is stored: counted, a timeout noted for the larger sizes, its line printed."""
         self.spent += seconds
         self.ran += 1
+        self.estimate.add(unseeded(self.pending.pop(id(cfg), None) or planned_key(cfg)), seconds)
         self.done += 1
         status = row["status"]
         self.counts[status] += 1
         if status in ("timeout", "killed"):
             self._note_timeout(cfg)
         if status == "ok":
-            status += f" ({row['train_s']:.1f} s, {short_quality(row)}{busy.short(row)})"
+            status += f" (training {row['train_s']:.1f} s, {short_quality(row)}{busy.short(row)})"
         else:
             status += ": " + ((row.get("error") or "").strip().splitlines() or [""])[0]
         self._line(cfg, status)
@@ -285,8 +295,8 @@ class Progress:
         why = stop.describe() if isinstance(stop, Interrupted) else (
             "interrupted" if isinstance(stop, KeyboardInterrupt) else "a row could not be stored")
         done = ", ".join(f"{v} {k}" for k, v in self.counts.items() if v) or "nothing done"
-        print(f"sweep stopped after {self.done} of {self.total} ({why}): {done}; every finished run is stored, "
-              f"and running the sweep again resumes it", file=self.out, flush=True)
+        print(f"sweep stopped after {self.done} of {self.total} ({why}): {done}; every finished run is stored "
+              f"(in {store_path(self.results_dir)}), and running the sweep again resumes it", file=self.out, flush=True)
 
 
 def _run_local(configs, progress: Progress, store) -> None:
@@ -299,7 +309,7 @@ def _run_local(configs, progress: Progress, store) -> None:
             progress.warn_others()
             progress.starting(cfg)
             start = time.perf_counter()
-            row = run_config(cfg, progress.results_dir, echo=None, store=store)
+            row = run_config(cfg, progress.results_dir, echo=steps_only(progress.out), store=store)
             progress.finished(cfg, row, time.perf_counter() - start)
 
 
@@ -326,7 +336,8 @@ def run_sweep(sweep: SweepConfig, results_dir="results", out=None, executor: str
         raise UserError(f"unknown executor '{executor}'; valid: local, ray")
     try:
         with Store(results_dir) as store, stop_signals(), Active(f"sweep on {results_dir}"):
-            progress = Progress(sweep, results_dir, out, len(configs))
+            progress = Progress(sweep, results_dir, out, len(configs), configs,
+                                lanes=1 if cluster is None else cluster.lanes(configs))
             try:
                 if cluster is None:
                     _run_local(configs, progress, store)

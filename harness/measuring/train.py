@@ -124,6 +124,11 @@ class _Captured(Exception):
     """Stops the model once the quantum layer's input is known."""
 
 
+# a step slower than this says where the epoch is, at most once per PROGRESS_EVERY_S (outside the step's clock)
+SLOW_STEP_S = 1.0
+PROGRESS_EVERY_S = 2.0
+
+
 def _progress(msg: str):
     print(msg, file=sys.stderr, flush=True)
 
@@ -177,6 +182,7 @@ def train(cfg, setup_started: float, progress=_progress, sampler: probe.Sampler 
         sampler.span("train")
     machine0 = load.mark()         # just outside the clock: reading /proc costs a fraction of a millisecond
     cpu0, wall0 = probe.cpu_seconds(), time.perf_counter()
+    said = wall0
     for epoch in range(cfg.epochs):
         t_epoch = time.perf_counter()
         order = torch.randperm(n, generator=shuffle)
@@ -194,6 +200,10 @@ def train(cfg, setup_started: float, progress=_progress, sampler: probe.Sampler 
                 optimizer.step()
             step_s.append(time.perf_counter() - t)
             running += loss.item()
+            if step_s[-1] > SLOW_STEP_S and b + 1 < steps_per_epoch and time.perf_counter() - said >= PROGRESS_EVERY_S:
+                said = time.perf_counter()        # the epoch's own line follows its last step
+                progress(f"epoch {epoch + 1}/{cfg.epochs}  step {b + 1}/{steps_per_epoch}  "
+                         f"last step {step_s[-1]:.2f}s  elapsed {said - wall0:.1f}s")
         epoch_s.append(time.perf_counter() - t_epoch)
         loss_per_epoch.append(running / steps_per_epoch)
         progress(f"epoch {epoch + 1}/{cfg.epochs}  loss {loss_per_epoch[-1]:.4f}  "

@@ -13,6 +13,7 @@ import pandas as pd
 
 from backends import UserError
 from harness.reporting.groups import configurations, latest
+from harness.results.words import plural, verb
 
 
 def busy_mask(rows: pd.DataFrame) -> pd.Series:
@@ -27,7 +28,7 @@ def split_busy(rows: pd.DataFrame, source="") -> tuple[pd.DataFrame, pd.DataFram
     """(the busy ok rows, every other row); a UserError when nothing but busy rows is left."""
     mask = busy_mask(rows)
     if mask.all():
-        raise UserError(f"every run in {source or 'the store'} ({len(latest(rows[mask]))} runs) was timed on a "
+        raise UserError(f"every run in {source or 'the store'} ({plural(len(latest(rows[mask])), 'run')}) was timed on a "
                         f"busy machine, so there is nothing quiet to report; --include-busy counts them")
     return rows[mask], rows[~mask]
 
@@ -73,10 +74,10 @@ def busy_warnings(rows: pd.DataFrame, busy_rows: pd.DataFrame, include_busy: boo
     out = []
     n = len(latest(busy_rows)) if len(busy_rows) else 0
     if n and include_busy:
-        out.append(f"{n} runs were timed on a busy machine and are counted (--include-busy): their timings are "
+        out.append(f"{plural(n, 'run')} {verb(n, 'was', 'were')} timed on a busy machine and {verb(n, 'is', 'are')} counted (--include-busy): their timings are "
                    f"disturbed (see {where})")
     elif n:
-        out.append(f"{n} runs were timed on a busy machine and are left out of every figure, claim, crossover "
+        out.append(f"{plural(n, 'run')} {verb(n, 'was', 'were')} timed on a busy machine and {verb(n, 'is', 'are')} left out of every figure, claim, crossover "
                    f"and advice (see {where}); --include-busy counts them")
     unknown, ok = unknown_count(rows)
     if unknown:

@@ -17,7 +17,8 @@ import pandas as pd
 
 from backends import UserError
 
-from harness.results.stats import SLOWER, format_spread, verdict
+from harness.results.stats import FASTER, NOT_DISTINGUISHABLE, SLOWER, format_spread, verdict
+from harness.results.words import plural
 
 FORMATS = ("md", "csv")
 
@@ -142,9 +143,9 @@ def compare_benchmarks(a, b) -> Comparison:
                     "verdict for B": word if word != "not distinguishable" or "overlap" in why else f"{word} ({why})"})
     notes = []
     if len(set(ka) - set(kb)) or len(set(kb) - set(ka)):
-        notes.append(f"{len(set(ka) - set(kb))} benchmarks only in A and {len(set(kb) - set(ka))} only in B "
+        notes.append(f"{plural(len(set(ka) - set(kb)), 'benchmark')} only in A and {len(set(kb) - set(ka))} only in B "
                      f"are left out")
-    warnings = [f"{len(unusable)} benchmarks with a zero, negative or non-finite median are left out "
+    warnings = [f"{plural(len(unusable), 'benchmark')} with a zero, negative or non-finite median are left out "
                 f"({', '.join(unusable[:3])}{' ...' if len(unusable) > 3 else ''})"] if unusable else []
     warnings += [w for w in (_differ("machine (cpu)", set(ta["cpu_brand"]), set(tb["cpu_brand"])),
                             _differ("code version (commit)", set(ta["commit_id"]), set(tb["commit_id"]))) if w]
@@ -173,6 +174,21 @@ def slower_than(c: Comparison, ratio: float) -> list[str]:
                              if k in rec)
             out.append(f"{where}: x{rec['B/A']:.2f} (A {rec['A']}, B {rec['B']})")
     return out
+
+
+def totals(c: Comparison) -> str:
+    """The comparison in one line: how many figures of B are faster, slower, not distinguishable."""
+    if c.table.empty:
+        return "compare: nothing in both A and B, so nothing is compared"
+    verdicts = [str(v) for v in c.table["verdict for B"]]
+    counts = {w: sum(v.startswith(w) for v in verdicts) for w in (FASTER, SLOWER, NOT_DISTINGUISHABLE)}
+    if c.kind == "bench":
+        scope = plural(len(verdicts), "benchmark")
+    else:
+        groups = len(c.table.drop_duplicates(["configuration", "backend"]))
+        scope = (f"{plural(len(verdicts), 'figure')} in {plural(groups, 'group')} (configuration and backend)")
+    return (f"compare: of {scope}, B is {FASTER} in {counts[FASTER]}, {SLOWER} in {counts[SLOWER]}, "
+            f"{NOT_DISTINGUISHABLE} in {counts[NOT_DISTINGUISHABLE]}")
 
 
 RULE = ("B/A is the ratio of medians; the verdict says whether B is faster or slower than A, claimed only when "

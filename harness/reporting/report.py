@@ -21,6 +21,7 @@ from harness.results.store import no_results, read_frame
 from harness.reporting.claims import _scaling, _timed_out_from, advise, crossovers, flips, growth
 from harness.reporting.busy import busy_mask, busy_table, busy_warnings, split_busy
 from harness.reporting.groups import configurations, keyed, latest, summarise
+from harness.results.words import plural, verb
 
 
 # plus every versions.* column; the git commit only stands in for rows without a code version, since
@@ -80,7 +81,7 @@ def _provenance_warnings(df: pd.DataFrame, configs: pd.DataFrame) -> tuple[list[
     for (col, values), groups in mixed.items():
         what = col.split(".", 1)[1] if col.startswith("versions.") else col.replace("machine.", "")
         kind = "machines" if col.startswith("machine.") else "code versions"
-        warnings.append(f"{len(groups)} configuration group(s) mix {kind}: {what} {' vs '.join(values)} "
+        warnings.append(f"{plural(len(groups), 'configuration group')} {verb(len(groups), 'mixes', 'mix')} {kind}: {what} {' vs '.join(values)} "
                         f"(e.g. {groups[0]}); their spread includes that difference")
     return warnings, machines
 
@@ -179,7 +180,7 @@ def build_report(results_dir="results", reference: str = "torch", benchmark_file
     if reference not in set(summary["backend"]):
         warnings.append(f"the reference backend '{reference}' has no runs here; its column is empty")
     if len(failures):
-        warnings.append(f"{len(failures)} runs did not finish ok (see 'Runs that did not finish')")
+        warnings.append(f"{plural(len(failures), 'run')} did not finish ok (see 'Runs that did not finish')")
     scaling = _scaling(summary)
     benchmarks = pd.DataFrame()
     if benchmark_files:

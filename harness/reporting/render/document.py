@@ -18,6 +18,7 @@ from harness.reporting.render.common import (
 )
 from harness.reporting.render.plots import _plots
 from harness.reporting.report import Report
+from harness.results.words import plural
 from harness.results.benchjson import round_spreads
 from harness.reporting.claims import MEMORY_NOISE
 from harness.reporting.summary import summary_lines
@@ -39,7 +40,7 @@ def _intro(report: Report) -> Section:
         return ", ".join(sorted(rows[column].dropna().astype(str).unique())) if column in rows else ""
 
     # the code version says which measuring code made the rows; git commits also change with docs and tests
-    text = [f"Store: `{report.source}`, {len(rows)} rows, {len(report.configs)} configurations, "
+    text = [f"Store: `{report.source}`, {plural(len(rows), 'row')}, {plural(len(report.configs), 'configuration')}, "
             f"machine: {'; '.join(report.machines) or 'unknown'}; measuring code version: "
             f"{distinct('code_version') or 'unknown'} (git commits {distinct('git_commit') or 'unknown'}).",
             "A configuration is every setting that changes what is measured (task, circuit, sizes, shots, "
