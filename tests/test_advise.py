@@ -1,6 +1,7 @@
 """`harness advise` with real child processes: a winner known by construction, the budget, dropping, reuse."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -8,9 +9,11 @@ import pytest
 from backends import UserError
 from harness.cli import main
 from harness.cli.advise import parse_budget
-from harness.executing.advise import DROP_FACTOR, AdviseConfig, advise
+from harness.executing import advise as advise_module
+from harness.executing.advise import DROP_FACTOR, MIN_RUN_S, NOT_RACED, AdviseConfig, advise
 from harness.inputs.config import RunConfig
 from harness.results.store import read_rows
+from held import Holder
 
 # moons, tiny: the classical twin simulates nothing, default-shift simulates 2 x 4 shifted circuits per
 # sample on top of the values: slower by construction, by far more than DROP_FACTOR
@@ -40,13 +43,34 @@ def test_a_second_advise_reuses_the_stored_rows(raced):
     assert again.pick == first.pick and again.spent_s < first.spent_s
 
 
-def test_a_budget_too_small_stops_after_the_first_round_and_says_what_would_do(raced):
-    """The twin's three runs are stored; torch runs once (seconds), so its second run cannot fit in 1 s."""
+def test_a_budget_too_small_runs_nothing_new_and_names_what_it_did_not_race(raced):
+    """The twin's three runs are stored and cost nothing; a fresh torch run cannot start in 1 s."""
     results, _ = raced
+    before = len(read_rows(results).rows)
     advice = advise(AdviseConfig(base=TINY, backends=("classical", "torch"), budget_s=1), results)
-    torch_runs = next(s for s in advice.standings if s.backend == "torch").rows
-    assert advice.rounds == 1 and len(torch_runs) == 1
-    assert "give --budget" in advice.message
+    standing = {s.backend: s for s in advice.standings}
+    assert len(standing["classical"].rows) == 3 and not standing["torch"].rows
+    assert standing["torch"].dropped == NOT_RACED
+    assert len(read_rows(results).rows) == before
+    assert "not raced within 1s: torch (give --budget " in advice.message
+
+
+def test_the_budget_bounds_the_first_round_too(tmp_path):
+    """Every child held at its start (tests/held.py): without the bound the first run would wait for its own
+    120 s timeout. With it, that run is stopped when the budget ends and the other backend is not raced."""
+    holder = Holder(tmp_path / "held")
+    base = dataclasses.replace(TINY, timeout_s=120, env=(("PYTHONPATH", str(holder.path)),))
+    budget = MIN_RUN_S + 2
+    advice = advise(AdviseConfig(base=base, backends=("classical", "torch"), budget_s=budget), tmp_path)
+    assert advice.spent_s <= 1.1 * budget + 3        # + the kill's grace: SIGTERM, then a wait for the child
+    (row,) = read_rows(tmp_path).rows
+    assert row["status"] == "timeout" and row["timeout_s"] < budget
+    standing = {s.backend: s for s in advice.standings}
+    first, other = (row["backend"], ({"classical", "torch"} - {row["backend"]}).pop())
+    assert standing[first].dropped.startswith("stopped at the end of the budget: its seed 0 run did not finish")
+    assert standing[other].dropped == NOT_RACED
+    assert advice.pick is None and "no backend finished a run within 7s" in advice.message
+    assert len(holder.pids()) == 1
 
 
 def test_the_command_prints_json_and_a_sweep_that_reproduces_it(raced, capsys):
@@ -78,15 +102,16 @@ def test_a_bad_backend_is_refused_before_anything_runs(tmp_path):
     assert not (tmp_path / "runs.jsonl").exists()
 
 
-def test_a_run_on_a_busy_machine_is_repeated_and_kept_as_busy(tmp_path):
+def test_a_run_on_a_busy_machine_is_repeated_and_kept_as_busy(tmp_path, monkeypatch):
     """A spinning process beside every run (as in test_busy): the first run is busy, so it is run again,
-    and the repeat, busy too, is kept and counted as such. A 1 s budget stops the race after that round."""
+    and the repeat, busy too, is kept and counted as such. One round only, so the race stops there."""
+    monkeypatch.setattr(advise_module, "MAX_ROUNDS", 1)
     import subprocess
     import sys
     burner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
         base = RunConfig(task="moons", epochs=20, train_size=20, test_size=4, timeout_s=120)
-        advice = advise(AdviseConfig(base=base, backends=("torch",), budget_s=1), tmp_path)
+        advice = advise(AdviseConfig(base=base, backends=("torch",), budget_s=300), tmp_path)
     finally:
         burner.kill()
         burner.wait()

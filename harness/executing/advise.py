@@ -10,6 +10,9 @@
 4. It stops when the report's rule separates the leader from every backend still racing (at least
    3 runs each, intervals apart: ``harness.results.stats.verdict``), or when the next round would not
    fit the budget (planned from the rounds' measured wall time), saying what budget would do.
+   The budget is a bound, the first round included: each run's timeout is at most what is left of
+   it, a run cut there leaves the race with that reason, and a backend whose turn comes with less
+   than ``MIN_RUN_S`` left is named as not raced. Stored rows are reused whatever is left.
 5. A run the machine disturbed (its row marked ``busy``) is repeated up to ``BUSY_REPEATS`` times;
    one still busy is kept and named as such, never trusted silently.
 
@@ -35,6 +38,8 @@ DROP_FACTOR = 3.0      # a backend this many times slower than the leader after 
 BUSY_REPEATS = 1       # a busy run is repeated this many times before it is kept as busy
 MAX_ROUNDS = 8         # beyond this many seeds, more runs rarely separate what they have not separated
 BASELINES = ("torch", "classical")     # the floor and the twin, not framework choices (unless asked)
+MIN_RUN_S = 5.0        # a fresh child needs seconds to import its frameworks: less than this left runs nothing
+NOT_RACED = "not raced: the budget ran out before its first run"
 
 
 @dataclass(frozen=True)
@@ -140,27 +145,44 @@ def advise(cfg: AdviseConfig, results_dir="results", out=None) -> Advice:
             stored[(_key_of(r), r.get("seed"))] = r      # a busy row is not reused: it is measured again
     walls: dict[str, list[float]] = {}     # backend -> wall seconds of its runs here (the budget's plan)
     rounds, out_of_time = 0, False
+    deadline = started + budget
     with Store(results_dir) as store:
         for r in range(MAX_ROUNDS):
             alive = [n for n in names if not standings[n].dropped]
             if not alive:
                 break
             for name in round_order(alive, r):
-                if r and time.perf_counter() - started + max(walls.get(name, [0.0])) > budget:
-                    out_of_time = True     # this run would not fit: the budget ends the race here
-                    break
                 run_cfg = dataclasses.replace(configs[name], seed=r)
                 row = stored.get((_plain_key(planned_key(run_cfg)), r))
+                left = deadline - time.perf_counter()
+                if row is None and (left < MIN_RUN_S or (r and left < max(walls.get(name, [0.0])))):
+                    out_of_time = True     # this run would not fit: the budget ends the race here
+                    if r == 0:             # the rest of the first round never ran: say so, never guess
+                        for n in alive:
+                            if not standings[n].rows and not standings[n].dropped:
+                                standings[n].dropped = NOT_RACED
+                    break
+                cut, kept = False, None
                 for attempt in range(BUSY_REPEATS + 1):
                     if row is None:
+                        left = deadline - time.perf_counter()
+                        if attempt and left < MIN_RUN_S:
+                            row = kept     # no time to repeat a busy run: the busy one stands, named
+                            break
+                        cut = run_cfg.timeout_s is None or left < run_cfg.timeout_s
+                        limited = dataclasses.replace(run_cfg, timeout_s=left) if cut else run_cfg
                         t_run = time.perf_counter()
-                        row = run_config(run_cfg, results_dir=results_dir, store=store, echo=None)
+                        fresh = run_config(limited, results_dir=results_dir, store=store, echo=None)
                         walls.setdefault(name, []).append(time.perf_counter() - t_run)
+                        row = fresh if attempt == 0 or fresh.get("status") == "ok" else kept
                     if row.get("status") != "ok" or not row.get("busy") or attempt == BUSY_REPEATS:
                         break
                     print(f"advise: {name} seed {r} ran on a busy machine; repeating it", file=out, flush=True)
-                    row = None
+                    kept, row = row, None
                 _take(standings[name], row)
+                if cut and row.get("status") == "timeout":
+                    standings[name].dropped = (f"stopped at the end of the budget: its seed {r} run did not finish "
+                                               f"in the {row.get('timeout_s') or 0:.0f} s left")
                 print(f"advise: round {r + 1}: {name}: {_line(row, by_step)}", file=out, flush=True)
             if out_of_time:
                 break
@@ -171,6 +193,8 @@ def advise(cfg: AdviseConfig, results_dir="results", out=None) -> Advice:
                 break
     # the next round's cost, planned from the measured runs of the backends still racing (the slow ones left)
     next_round = sum(max(walls.get(n, [0.0])) for n in names if not standings[n].dropped)
+    longest = max((w for ws in walls.values() for w in ws), default=MIN_RUN_S)
+    next_round += longest * sum(s.dropped == NOT_RACED for s in standings.values())
     return _advice(standings, by_step, rounds, time.perf_counter() - started, budget, configs, base, next_round)
 
 
@@ -226,8 +250,11 @@ def _advice(standings, by_step, rounds, spent, budget, configs, base, next_round
                     key=lambda s: s.figure(by_step).median)
     finished = sorted((s for s in standings.values() if s.rows), key=lambda s: s.figure(by_step).median)
     runner = next((s.backend for s in finished if lead is not None and s.backend != lead.backend), None)
+    unraced = [s.backend for s in standings.values() if s.dropped == NOT_RACED]
     if lead is None:
-        message = "no backend finished a run: nothing to pick"
+        message = (f"no backend finished a run within {_minutes(budget)}: nothing to pick; give --budget "
+                   f"{_minutes(spent + next_round + 60)}" if unraced or rounds == 0 else
+                   "no backend finished a run: nothing to pick")
     elif separated:
         message = (f"pick {lead.backend}: faster than every other backend still racing, by the report's rule "
                    f"(at least {MIN_RUNS} runs each, intervals apart)")
@@ -242,6 +269,9 @@ def _advice(standings, by_step, rounds, spent, budget, configs, base, next_round
                    f"{MIN_RUNS}): give --budget {_minutes(suggest)}")
         if by_step and lead.figure(by_step) and (lead.figure(by_step).steps or 0) < MIN_STEADY_STEPS:
             message += f"; each run needs {MIN_STEADY_STEPS} steady steps for a step claim (--train-size)"
+    if lead is not None and unraced:
+        message += (f"; not raced within {_minutes(budget)}: {', '.join(unraced)} (give --budget "
+                    f"{_minutes(spent + next_round + 60)} to race them)")
     return Advice(by="steady step" if by_step else "training time", standings=list(standings.values()),
                   pick=lead.backend if lead else None, runner_up=runner, separated=bool(separated),
                   rounds=rounds, spent_s=spent, budget_s=budget, message=message,
