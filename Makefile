@@ -24,6 +24,7 @@ report: setup
 	$(PY) -m harness report --results results/reference
 	$(PY) -m harness report --results results/reference --format html
 	$(PY) -m harness report --results results/reference --format csv
+	$(PY) -m harness report --results results/readouts
 	$(MAKE) readme
 
 # the installed wheel first (a user's install, outside the checkout), then every test
@@ -36,6 +37,7 @@ test: setup
 readme: setup
 	$(PY) -c "from harness.results.fields import write_readme; write_readme('README.md')"
 	$(PY) -c "from harness.reporting.summary import write_readme; write_readme('README.md', 'results/reference')"
+	$(PY) -c "from harness.reporting import summary as s; s.write_readme('README.md', 'results/readouts', (s.READOUTS_START, s.READOUTS_END))"
 
 # Timed pytest-benchmark suites, alone in their pytest process so the thread budget
 # (HARNESS_BENCH_THREADS, default every allowed CPU) is set before any import. Results
@@ -54,14 +56,20 @@ overhead: setup
 # The committed reference results: resumable sweeps into results/reference (run again to go on
 # where it stopped; stored configurations of the same code are skipped), then the report.
 REF := $(PY) -m harness sweep --results results/reference --threads 2 --backends all
+READOUT := $(PY) -m harness sweep --results results/readouts --threads 2 --tasks scaling --layers 1 --batch-sizes 16 \
+	--epochs 1 --train-size 336 --seeds 0,1,2 --timeout 90
 reference: setup
 	$(REF) --tasks moons,mnist01,mnist37 --seeds 0,1,2 --timeout 900
 	$(REF) --tasks tutorial-classify,tutorial-parity,tutorial-regress --seeds 0,1,42 --timeout 900
 	$(REF) --tasks mnist01 --circuit tutorial --epochs 10 --seeds 0,1,2 --timeout 900
 	$(REF) --tasks scaling --qubits 2,4,6,8,10,12,14,16 --layers 1,3 --batch-sizes 16 --epochs 1 \
 		--train-size 336 --seeds 0,1,2 --timeout 60
-	# the readout axis (issue 19): the backends that decide "adjoint or backprop", one output and a Hamiltonian
-	$(PY) -m harness sweep --results results/reference --threads 2 --tasks scaling --qubits 2,4,6,8,10,12,14,16 \
-		--layers 1 --batch-sizes 16 --epochs 1 --train-size 336 --seeds 0,1,2 --timeout 60 --observables z0,ising \
-		--backends default-backprop,lightning-adjoint,lightning-adjoint-vjp,default-adjoint-vjp,torch,qiskit-shift,kokkos-adjoint,kokkos-adjoint-vjp,tc-jax
+	# the readout axis, in a store of its own (results/readouts): the backends that decide "adjoint or backprop"
+	$(READOUT) --qubits 4,8,12,14,16 --observables z0,z-all,ising \
+		--backends default-backprop,lightning-adjoint,lightning-adjoint-vjp,default-adjoint-vjp,torch,kokkos-adjoint,kokkos-adjoint-vjp,tc-jax
+	$(READOUT) --qubits 4,8,12 --observables zz-ring,xyz-all \
+		--backends default-backprop,lightning-adjoint,lightning-adjoint-vjp,default-adjoint-vjp
+	# lightning.kokkos with its documentation's OpenMP binding, beside its default (above)
+	$(READOUT) --qubits 12,14,16 --observables z-all --env OMP_PROC_BIND=spread --env OMP_PLACES=threads \
+		--backends kokkos-adjoint,kokkos-adjoint-vjp
 	$(MAKE) report

@@ -12,7 +12,10 @@ the way each family's users build it:
   from a QNode, with the backend's device, diff_method and device_vjp;
 * qiskit-machine-learning (``qiskit-ml``, ``qiskit-ml-lincomb``, ``qiskit-ml-reverse``):
   ``EstimatorQNN`` + ``TorchConnector`` on Aer's ``EstimatorV2``, exact, with the
-  backend's gradient (parameter-shift, LinComb, qiskit-algorithms' reverse).
+  backend's gradient (parameter-shift, LinComb, qiskit-algorithms' reverse);
+* TensorCircuit-NG (``tc-torch``, ``tc-jax``): ``tc.TorchLayer`` straight from the
+  one-sample function (vmap; on JAX with its torch interface and jit), complex128,
+  without the harness layer's backend guard and counters.
 
 The harness hands its quantum layer float64 inputs (PennyLane and Qiskit
 compute in double precision; see ``backends/pennylane/common.py``) and
@@ -74,6 +77,18 @@ def raw_layer(backend: str, circuit, weights, threads: int):
                            weight_params=list(w), gradient=gradient,
                            input_gradients=True, default_precision=0.0)
         return Cast(TorchConnector(qnn, initial_weights=weights.double().numpy()))
+    if spec.simulator in ("tc pytorch", "tc jax"):
+        import tensorcircuit as tc
+
+        from backends.tensorcircuit.compile import circuit_function
+        from backends.tensorcircuit.layers import BACKENDS as TC_BACKENDS, DTYPE
+        tc.set_backend(TC_BACKENDS[spec.simulator])
+        tc.set_dtype(DTYPE)
+        jax = TC_BACKENDS[spec.simulator] == "jax"
+        initial = weights.detach().clone()
+        return Cast(tc.TorchLayer(circuit_function(circuit, lambda: None), [circuit.n_weights],
+                                  initializer=lambda shape: initial.clone(), use_vmap=True, use_interface=jax,
+                                  use_jit=jax))
     return build_layer(backend, circuit, weights, threads=threads)
 
 

@@ -10,8 +10,8 @@ loop. Both must end at the same loss: a check that they trained the same thing.
 Prints a markdown table: the medians with their min-max and n, and the ratio of
 the medians (harness / bare). Default backends: one per family, our own
 layers (torch, qiskit-shift), raw PennyLane TorchLayers (default-backprop,
-lightning-adjoint, kokkos-adjoint) and raw TorchConnectors (qiskit-ml and its
-LinComb and reverse gradients).
+lightning-adjoint, kokkos-adjoint), raw TorchConnectors (qiskit-ml and its
+LinComb and reverse gradients) and raw ``tc.TorchLayer``s (tc-torch, tc-jax).
 """
 from __future__ import annotations
 
@@ -33,9 +33,9 @@ from harness.results.stats import summarize  # noqa: E402
 
 FAMILIES = {"torch": "our own layer", "qiskit-shift": "our own layer", "classical": "our own layer",
             "qiskit-ml": "raw TorchConnector", "qiskit-ml-lincomb": "raw TorchConnector",
-            "qiskit-ml-reverse": "raw TorchConnector"}
+            "qiskit-ml-reverse": "raw TorchConnector", "tc-torch": "raw tc.TorchLayer", "tc-jax": "raw tc.TorchLayer"}
 DEFAULT_BACKENDS = ("torch", "qiskit-shift", "default-backprop", "lightning-adjoint", "kokkos-adjoint", "qiskit-ml",
-                    "qiskit-ml-lincomb", "qiskit-ml-reverse")
+                    "qiskit-ml-lincomb", "qiskit-ml-reverse", "tc-torch", "tc-jax")
 
 
 def bare(backend: str, seed: int, threads: int, epochs: int) -> dict:

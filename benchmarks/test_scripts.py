@@ -33,8 +33,9 @@ def test_aer_floor_sees_the_calls_of_a_parameter_shift_step(capsys):
 
 # one backend per branch of the bare loop: torch is the overhead test's (below); qiskit-ml-reverse the
 # qiskit-machine-learning branch (its other gradients share it; each costs ~10 s here); kokkos takes the
-# PennyLane branch that default-backprop and lightning-adjoint-vjp run
-@pytest.mark.parametrize("backend", ["default-backprop", "lightning-adjoint-vjp", "qiskit-ml-reverse"])
+# PennyLane branch that default-backprop and lightning-adjoint-vjp run; tc-torch the TensorCircuit one
+# (tc-jax differs only in the flags it passes to tc.TorchLayer)
+@pytest.mark.parametrize("backend", ["default-backprop", "lightning-adjoint-vjp", "qiskit-ml-reverse", "tc-torch"])
 def test_bare_loop_trains_what_the_harness_trains(backend, tmp_path):
     from harness.inputs.config import RunConfig
     from harness.executing.runner import run_config

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from harness.reporting.report import build_report
-from harness.reporting.summary import readme_block, readme_text, summary_lines
+from harness.reporting.summary import READOUTS_END, READOUTS_START, readme_block, readme_text, summary_lines
 from harness.results.store import store_path
 
 ROOT = Path(__file__).parent.parent
@@ -106,6 +106,12 @@ def test_memory_growth_is_fitted_only_above_noise(golden2):
 def test_readme_summary_is_the_reference_reports_copy():
     block = readme_block((ROOT / "README.md").read_text())
     assert block == readme_text(build_report(REFERENCE)), "README's summary is stale: run `make readme`"
+
+
+def test_readme_readout_summary_is_the_readout_stores_copy():
+    block = readme_block((ROOT / "README.md").read_text(), (READOUTS_START, READOUTS_END))
+    assert block == readme_text(build_report(ROOT / "results" / "readouts")), \
+        "README's readout summary is stale: run `make readme`"
 
 
 def test_step_growth_is_fitted_only_where_the_largest_size_is_distinguishably_slower(golden2):

@@ -16,6 +16,9 @@ from harness.results.stats import FASTER, MIN_RUNS, MIN_STEADY_STEPS, format_spr
 
 README_START = "<!-- summary: start (make readme writes this from results/reference) -->"
 README_END = "<!-- summary: end -->"
+# the readout axis has a store of its own (results/readouts) and its own copy in README
+READOUTS_START = "<!-- readout summary: start (make readme writes this from results/readouts) -->"
+READOUTS_END = "<!-- readout summary: end -->"
 
 
 def _b(name: str) -> str:
@@ -140,15 +143,15 @@ def readme_text(report) -> str:
     return "".join(f"- {line}\n" for line in summary_lines(report))
 
 
-def readme_block(text: str) -> str:
+def readme_block(text: str, markers=(README_START, README_END)) -> str:
     """README's copy between its markers (a ValueError when they are missing)."""
-    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    start, end = text.index(markers[0]) + len(markers[0]), text.index(markers[1])
     return text[start:end].strip("\n") + "\n"
 
 
-def write_readme(path, results="results/reference") -> None:
-    """Replace README's copy of the summary with the one the report makes of ``results``."""
+def write_readme(path, results="results/reference", markers=(README_START, README_END)) -> None:
+    """Replace README's copy of the summary between ``markers`` with the one the report makes of ``results``."""
     from harness.reporting.report import build_report
     text = Path(path).read_text()
-    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    start, end = text.index(markers[0]) + len(markers[0]), text.index(markers[1])
     Path(path).write_text(text[:start] + "\n" + readme_text(build_report(results)) + text[end:])
