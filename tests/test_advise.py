@@ -83,6 +83,8 @@ def test_the_command_prints_json_and_a_sweep_that_reproduces_it(raced, capsys):
     assert status == 0 and data["pick"] == "classical"
     assert data["sweep_command"].startswith("python -m harness sweep --tasks moons --backends classical,default-shift")
     assert "dropped default-shift" in captured.err
+    # the report's best balance is among framework choices: the twin is a baseline, so the one raced is it
+    assert data["best_balance"] == "default-shift" and "best balance (the report's" in captured.err
 
 
 @pytest.mark.parametrize("text, seconds", [("10m", 600), ("90s", 90), ("1h", 3600), ("45", 45), ("1.5m", 90)])

@@ -79,6 +79,7 @@ class Advice:
     message: str
     sweep_command: str
     configs: dict = field(default_factory=dict)       # backend -> resolved RunConfig
+    best_balance: str | None = None                   # the report's own, of the rows raced here
 
 
 def _defaults(base: RunConfig) -> RunConfig:
@@ -273,10 +274,28 @@ def _advice(standings, by_step, rounds, spent, budget, configs, base, next_round
         message += (f"; not raced within {_minutes(budget)}: {', '.join(unraced)} (give --budget "
                     f"{_minutes(spent + next_round + 60)} to race them)")
     return Advice(by="steady step" if by_step else "training time", standings=list(standings.values()),
+                  best_balance=_best_balance(standings),
                   pick=lead.backend if lead else None, runner_up=runner, separated=bool(separated),
                   rounds=rounds, spent_s=spent, budget_s=budget, message=message,
                   sweep_command=_sweep_command(base, [s.backend for s in standings.values()], rounds),
                   configs=configs)
+
+
+def _best_balance(standings: dict) -> str | None:
+    """The report's "best balance" (time against whole-run peak, by its rule) of the rows raced here: the
+    report itself is built from them, so advise and ``report`` cannot disagree."""
+    import json
+    import tempfile
+
+    from harness.reporting.report import build_report
+    from harness.results.store import store_path
+    rows = [r for s in standings.values() for r in s.rows]
+    if not rows:
+        return None
+    with tempfile.TemporaryDirectory(prefix="harness-advise-") as tmp:
+        store_path(tmp).write_text("".join(json.dumps(r) + "\n" for r in rows))
+        advice = build_report(tmp, include_busy=True).advice      # busy rows that advise kept, it names
+    return None if advice.empty else str(advice["best_balance"].iloc[0])
 
 
 def _minutes(seconds: float) -> str:
@@ -312,6 +331,8 @@ def format_advice(a: Advice) -> str:
             continue
         lines.append(f"  {s.backend}{tag}: {a.by} {format_spread(s.figure(by_step))}; training memory "
                      f"{mem:.0f} MiB, {cores:.2f} cores busy" + (f"; {plural(s.busy, 'busy run')} kept" if s.busy else ""))
+    if a.best_balance:
+        lines.append(f"  best balance (the report's: time and whole-run peak memory together): {a.best_balance}")
     for s in a.standings:
         if s.dropped:
             lines.append(f"  dropped {s.backend}: {s.dropped}")
@@ -327,6 +348,6 @@ def advice_json(a: Advice) -> dict:
         return None if f is None else {"median_s": f.median, "low_s": f.low, "high_s": f.high, "n": f.n}
     return {"pick": a.pick, "runner_up": a.runner_up, "separated": a.separated, "ranked_by": a.by,
             "message": a.message, "rounds": a.rounds, "spent_s": a.spent_s, "budget_s": a.budget_s,
-            "sweep_command": a.sweep_command,
+            "sweep_command": a.sweep_command, "best_balance": a.best_balance,
             "backends": [{"backend": s.backend, "figure": fig(s), "runs": len(s.rows), "busy_runs": s.busy,
                           "dropped": s.dropped or None} for s in a.standings]}
