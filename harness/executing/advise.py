@@ -152,17 +152,16 @@ def advise(cfg: AdviseConfig, results_dir="results", out=None) -> Advice:
             alive = [n for n in names if not standings[n].dropped]
             if not alive:
                 break
+            took = False
             for name in round_order(alive, r):
                 run_cfg = dataclasses.replace(configs[name], seed=r)
                 row = stored.get((_plain_key(planned_key(run_cfg)), r))
                 left = deadline - time.perf_counter()
-                if row is None and (left < MIN_RUN_S or (r and left < max(walls.get(name, [0.0])))):
-                    out_of_time = True     # this run would not fit: the budget ends the race here
-                    if r == 0:             # the rest of the first round never ran: say so, never guess
-                        for n in alive:
-                            if not standings[n].rows and not standings[n].dropped:
-                                standings[n].dropped = NOT_RACED
-                    break
+                if row is None and (out_of_time or left < MIN_RUN_S or (r and left < max(walls.get(name, [0.0])))):
+                    out_of_time = True     # this run would not fit: from here on only stored rows are taken
+                    if r == 0:             # a first run that never ran: say so, never guess
+                        standings[name].dropped = NOT_RACED
+                    continue
                 cut, kept = False, None
                 for attempt in range(BUSY_REPEATS + 1):
                     if row is None:
@@ -181,11 +180,12 @@ def advise(cfg: AdviseConfig, results_dir="results", out=None) -> Advice:
                     print(f"advise: {name} seed {r} ran on a busy machine; repeating it", file=out, flush=True)
                     kept, row = row, None
                 _take(standings[name], row)
+                took = True
                 if cut and row.get("status") == "timeout":
                     standings[name].dropped = (f"stopped at the end of the budget: its seed {r} run did not finish "
                                                f"in the {row.get('timeout_s') or 0:.0f} s left")
                 print(f"advise: round {r + 1}: {name}: {_line(row, by_step)}", file=out, flush=True)
-            if out_of_time:
+            if not took:
                 break
             rounds += 1
             if r == 0:
