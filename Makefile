@@ -65,8 +65,8 @@ reference: setup
 	$(REF) --tasks scaling --qubits 2,4,6,8,10,12,14,16 --layers 1,3 --batch-sizes 16 --epochs 1 \
 		--train-size 336 --seeds 0,1,2 --timeout 60
 	# the readout axis, in a store of its own (results/readouts): the backends that decide "adjoint or backprop"
-	$(READOUT) --qubits 4,8,12,14,16 --observables z0,z-all,ising \
-		--backends default-backprop,lightning-adjoint,lightning-adjoint-vjp,default-adjoint-vjp,torch,kokkos-adjoint,kokkos-adjoint-vjp,tc-jax
+	$(READOUT) --qubits 2,4,6,8,10,12,14,16 --observables z0,z-all,ising \
+		--backends default-backprop,lightning-adjoint,lightning-adjoint-vjp,default-adjoint-vjp,torch,qiskit-shift,kokkos-adjoint,kokkos-adjoint-vjp,tc-jax
 	$(READOUT) --qubits 4,8,12 --observables zz-ring,xyz-all \
 		--backends default-backprop,lightning-adjoint,lightning-adjoint-vjp,default-adjoint-vjp
 	# lightning.kokkos with its documentation's OpenMP binding, beside its default (above)

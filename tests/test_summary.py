@@ -130,5 +130,19 @@ def test_step_growth_is_fitted_only_where_the_largest_size_is_distinguishably_sl
 
 def test_a_readout_family_is_named_once_and_without_its_per_size_digest():
     lines = summary_lines(build_report(ROOT / "results" / "readouts"))
-    assert [line.split(" (steady step)")[0] for line in lines[1:]] == [
-        "scaling, outputs z0", "scaling, Z on every wire", "scaling, outputs ising"]
+    # every row carries the machine's own OPENBLAS_* variables, and the kokkos rows with --env their OMP_*
+    # binding too: a label names the env once and leaves the thread environment out, since it adds nothing
+    assert sorted(line.split(" (steady step)")[0] for line in lines[1:]) == sorted([
+        "scaling, outputs z0", "scaling, Z on every wire", "scaling, outputs ising", "scaling, outputs zz-ring",
+        "scaling, outputs xyz-all", "scaling, env OMP_PLACES=threads, OMP_PROC_BIND=spread, Z on every wire"])
+
+
+def test_a_label_shows_only_the_thread_variables_that_differ_and_that_env_did_not_set():
+    import pandas as pd
+
+    from harness.reporting.groups import _thread_env_shown
+    df = pd.DataFrame({"config": ["a", "b", "c"],
+                       "thread_env": ["OMP_NUM_THREADS=2, X=1", "OMP_NUM_THREADS=2, OMP_PROC_BIND=spread, X=1",
+                                      "OMP_NUM_THREADS=1, X=1"],
+                       "env": ["", "OMP_PROC_BIND=spread", ""]})
+    assert _thread_env_shown(df) == {"a": "OMP_NUM_THREADS=2", "b": "OMP_NUM_THREADS=2", "c": "OMP_NUM_THREADS=1"}

@@ -77,8 +77,10 @@ def configurations(df: pd.DataFrame) -> pd.DataFrame:
     labels, family_labels = [], []
     for rec in configs.to_dict("records"):
         same_task = configs[configs["task"] == rec["task"]]
-        varying = [f for f in IDENTITY if f != "task" and same_task[f].nunique() > 1]
-        parts = [(f, fields.label(f, rec[f])) for f in varying]
+        shown = _thread_env_shown(same_task)
+        varying = [f for f in IDENTITY if f != "task" and (
+            len(set(shown.values())) > 1 if f == "thread_env" else same_task[f].nunique() > 1)]
+        parts = [(f, fields.label(f, shown[rec["config"]] if f == "thread_env" else rec[f])) for f in varying]
         labels.append(", ".join([rec["task"]] + [p for f, p in parts if p]))
         # as the family key: a built-in circuit's digest changes with its size, so it does not name the family
         family_labels.append(", ".join([rec["task"]] + [p for f, p in parts if p and f != "qubits" and not (
@@ -89,6 +91,20 @@ def configurations(df: pd.DataFrame) -> pd.DataFrame:
                            for rec in configs.to_dict("records")]
     configs["sizable"] = configs["qubits"] != ""
     return configs
+
+
+def _pairs(text: str) -> dict:
+    return dict(p.split("=", 1) for p in str(text).split(", ") if "=" in p)
+
+
+def _thread_env_shown(same_task: pd.DataFrame) -> dict:
+    """config -> the part of its thread environment a label needs: only the variables whose values differ
+    among these configurations, less those its own ``--env`` set (the label names ``env`` already)."""
+    envs = {c: _pairs(t) for c, t in zip(same_task["config"], same_task["thread_env"])}
+    own = {c: set(_pairs(e)) for c, e in zip(same_task["config"], same_task["env"])}
+    keys = set().union(*envs.values()) if envs else set()
+    differ = {k for k in keys if len({e.get(k) for e in envs.values()}) > 1}
+    return {c: ", ".join(f"{k}={e[k]}" for k in sorted(differ - own[c]) if k in e) for c, e in envs.items()}
 
 
 def _num(g: pd.DataFrame, col: str) -> pd.Series:
