@@ -75,13 +75,13 @@ def test_forward_backward(layer_benchmark, case, backend):
 def test_only_the_registered_refusal_is_skipped(layer_benchmark, monkeypatch):
     """A circuit the backend does not serve is skipped; any other refusal fails the benchmark."""
     with pytest.raises(pytest.skip.Exception, match="serves only"):
-        layer_benchmark("qiskit-ml-sampler", "moons", None, None, 4)
+        layer_benchmark("qiskit-ml-sampler", "moons", None, None, 16)
 
     def refuses(*args, **kwargs):
         raise UserError("backend 'torch' refuses for a reason no registry names")
     monkeypatch.setitem(layer_benchmark.__globals__, "build_layer", refuses)
     with pytest.raises(UserError, match="no registry names"):
         try:
-            layer_benchmark("torch", "moons", None, None, 4)
+            layer_benchmark("torch", "moons", None, None, 16)
         except pytest.skip.Exception as skipped:      # a skip would hide the failure: fail instead
             pytest.fail(f"a refusal the registry does not name was skipped: {skipped}")
