@@ -36,13 +36,17 @@ def test_aer_floor_sees_the_calls_of_a_parameter_shift_step(capsys):
 # PennyLane branch that default-backprop and lightning-adjoint-vjp run; tc-torch the TensorCircuit one
 # (tc-jax differs only in the flags it passes to tc.TorchLayer)
 @pytest.mark.parametrize("backend", ["default-backprop", "lightning-adjoint-vjp", "qiskit-ml-reverse", "tc-torch"])
-def test_bare_loop_trains_what_the_harness_trains(backend, tmp_path):
+def test_bare_loop_trains_what_the_harness_trains(backend):
+    """The harness's own training loop, in this process (the child's process boundary is the overhead test's):
+    the bare loop must reach the very loss it reaches."""
+    import time
+
     from harness.inputs.config import RunConfig
-    from harness.executing.runner import run_config
+    from harness.measuring.train import train
     bare = _script("bare_loop").main(backend, seed=2, threads=1, epochs=1)
-    row = run_config(RunConfig(task="moons", backend=backend, seed=2, threads=1, epochs=1), tmp_path, echo=None)
-    assert row["status"] == "ok"
-    assert bare["final_loss"] == pytest.approx(row["final_loss"], rel=1e-9)
+    figures = train(RunConfig(task="moons", backend=backend, seed=2, threads=1, epochs=1).resolve(),
+                    time.perf_counter(), progress=lambda line: None)
+    assert bare["final_loss"] == pytest.approx(figures["final_loss"], rel=1e-9)
 
 
 def test_overhead_table_holds_what_both_loops_trained(capsys):
