@@ -75,9 +75,10 @@ def configurations(df: pd.DataFrame) -> pd.DataFrame:
     """
     configs = df.drop_duplicates("config")[["config", "family", *IDENTITY]].reset_index(drop=True)
     labels, family_labels = [], []
+    shown_by_task = {task: _thread_env_shown(g) for task, g in configs.groupby("task", sort=False)}
     for rec in configs.to_dict("records"):
         same_task = configs[configs["task"] == rec["task"]]
-        shown = _thread_env_shown(same_task)
+        shown = shown_by_task[rec["task"]]
         varying = [f for f in IDENTITY if f != "task" and (
             len(set(shown.values())) > 1 if f == "thread_env" else same_task[f].nunique() > 1)]
         parts = [(f, fields.label(f, shown[rec["config"]] if f == "thread_env" else rec[f])) for f in varying]
