@@ -68,7 +68,7 @@ reference: setup
 	$(READOUT) --qubits 2,4,6,8,10,12,14,16 --observables z0,z-all,ising \
 		--backends default-backprop,lightning-adjoint,lightning-adjoint-vjp,default-adjoint-vjp,torch,qiskit-shift,kokkos-adjoint,kokkos-adjoint-vjp,tc-jax
 	$(READOUT) --qubits 4,8,12 --observables zz-ring,xyz-all \
-		--backends default-backprop,lightning-adjoint,lightning-adjoint-vjp,default-adjoint-vjp
+		--backends default-backprop,lightning-adjoint,lightning-adjoint-vjp,default-adjoint-vjp,torch,kokkos-adjoint,kokkos-adjoint-vjp,tc-jax
 	# lightning.kokkos with its documentation's OpenMP binding, beside its default (above)
 	$(READOUT) --qubits 12,14,16 --observables z-all --env OMP_PROC_BIND=spread --env OMP_PLACES=threads \
 		--backends kokkos-adjoint,kokkos-adjoint-vjp

@@ -73,6 +73,7 @@ _LIGHTNING = ("pennylane", "pennylane_lightning")
 _TC = ("tensorcircuit",)
 _KOKKOS = _LIGHTNING + ("pennylane_lightning.lightning_kokkos_ops",)
 _QISKIT_ML = _QISKIT + ("qiskit_machine_learning",)
+_QULACS = _PENNYLANE + ("pennylane_qulacs", "qulacs")
 
 BACKENDS: dict[str, BackendSpec] = {s.name: s for s in [
     BackendSpec("qiskit-shift", "backends.qiskit.shift", "qiskit", "aer", "parameter-shift", True,
@@ -114,6 +115,9 @@ BACKENDS: dict[str, BackendSpec] = {s.name: s for s in [
                 device_vjp=True, broken_gates=_PL_MULTIRZ + _PL_RZX),
     BackendSpec("kokkos-shift", "backends.pennylane.kokkos", "pennylane", "lightning.kokkos", "parameter-shift",
                 True, _KOKKOS, "TorchLayer on lightning.kokkos (OpenMP), parameter-shift", broken_gates=_PL_MULTIRZ),
+    BackendSpec("qulacs-shift", "backends.pennylane.qulacs", "pennylane", "qulacs.simulator", "parameter-shift",
+                True, _QULACS, "TorchLayer on PennyLane-Qulacs' qulacs.simulator, parameter-shift (its only "
+                "gradient)", broken_gates=_PL_MULTIRZ),
     BackendSpec("qiskit-ml-lincomb", "backends.qiskit.ml", "qiskit-machine-learning", "aer", "lincomb", True,
                 _QISKIT_ML, "EstimatorQNN + TorchConnector with LinCombEstimatorGradient (Hadamard tests)",
                 broken_gates=_AER_CONTROLLED),

@@ -130,3 +130,22 @@ def test_a_backend_that_cannot_serve_the_circuit_is_dropped_with_its_reason(race
     sampler = next(s for s in advice.standings if s.backend == "qiskit-ml-sampler")
     assert advice.pick == "classical" and not sampler.rows
     assert sampler.dropped.startswith("backend 'qiskit-ml-sampler' serves only circuits whose outputs are parity")
+
+
+def test_a_first_round_run_far_slower_than_the_fastest_is_cut_and_dropped(tmp_path, monkeypatch):
+    """The twin runs first (the order fixed here), then default-shift on a run far too long to finish inside
+    DROP_FACTOR x the twin's whole run (no grace here): it is cut at that time, not at its own timeout."""
+    import harness.executing.sweep as sweep_module
+    monkeypatch.setattr(sweep_module, "round_order", lambda names, r: list(names))
+    monkeypatch.setattr(advise_module, "CUT_GRACE_S", 0.0)
+    monkeypatch.setattr(advise_module, "MAX_ROUNDS", 1)
+    base = RunConfig(task="moons", epochs=500, train_size=40, test_size=10, threads=1, timeout_s=300)
+    advice = advise(AdviseConfig(base=base, backends=("classical", "default-shift"), budget_s=300), tmp_path)
+    rows = {r["backend"]: r for r in read_rows(tmp_path).rows}
+    twin, shift = rows["classical"], rows["default-shift"]
+    assert twin["status"] == "ok" and shift["status"] == "timeout"
+    assert shift["timeout_s"] == pytest.approx(DROP_FACTOR * twin["run_wall_s"])
+    dropped = next(s for s in advice.standings if s.backend == "default-shift").dropped
+    assert dropped.startswith(f"cut after {shift['timeout_s']:.0f} s of its first run: {DROP_FACTOR:g}x the fastest "
+                              f"whole run so far (classical, {twin['run_wall_s']:.1f} s)")
+    assert advice.spent_s < twin["run_wall_s"] * (DROP_FACTOR + 1) + 30     # not the 300 s it was allowed

@@ -26,7 +26,7 @@ def test_exact_only_backends_refuse_shots_naming_those_that_can(backend):
     message = str(err.value)
     assert message.startswith(f"backend '{backend}' cannot sample shots (")
     assert message.endswith("backends with shots: qiskit-shift, qiskit-ml, qiskit-ml-sampler, default-shift, "
-                            "lightning-shift, kokkos-shift, qiskit-ml-lincomb")
+                            "lightning-shift, kokkos-shift, qulacs-shift, qiskit-ml-lincomb")
 
 
 @pytest.mark.parametrize("shots", [0, -5, 2.5, True, "abc"])

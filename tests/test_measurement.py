@@ -43,6 +43,7 @@ HAND_COUNTS = {                              # values, shifted circuits, adjoint
     "kokkos-adjoint": (BATCH, 0, BATCH * 2, True),
     "kokkos-adjoint-vjp": (BATCH, 0, BATCH, False),
     "kokkos-shift": (BATCH, SHIFTED, 0, False),
+    "qulacs-shift": (BATCH, SHIFTED, 0, False),
     # LinComb: one Hadamard-test circuit per sample, observable and rotation; reverse: one sweep per
     # sample and observable, in Python (qiskit.quantum_info), no circuit sent to Aer
     "qiskit-ml-lincomb": (BATCH * 2, 4 * BATCH * 2, 0, False),

@@ -20,7 +20,7 @@ from thread_probe import HEAD
 from backends.description import CircuitBuilder, z_observable
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-NEW = ("kokkos-adjoint", "kokkos-adjoint-vjp", "kokkos-shift", "qiskit-ml-lincomb", "qiskit-ml-reverse")
+NEW = ("kokkos-adjoint", "kokkos-adjoint-vjp", "kokkos-shift", "qiskit-ml-lincomb", "qiskit-ml-reverse", "qulacs-shift")
 
 
 def test_the_environment_holds_no_cuda_package():

@@ -225,7 +225,7 @@ def test_scaling_groups_are_warned_about_by_their_steady_step_not_their_training
     store_path(golden2).write_text("".join(json.dumps(r) + "\n" for r in rows))
     warning = next(w for w in build_report(golden2).warnings if "change a verdict" in w)
     # golden2's one overlap by design (15.0 vs 15.5 ms at 6 qubits) is the only verdict named: 2 groups, 1 verdict
-    assert warning.startswith("2 of 16 groups with repeats spread enough to change a verdict") and "(1 verdicts)" in warning
+    assert warning.startswith("2 of 16 groups with repeats spread enough to change a verdict") and "(1 verdict)" in warning
     assert ("scaling, 6 qubits: default-backprop 15.0 ms (14.6-15.5, n=3) vs lightning-adjoint 15.5 ms (15.0-16.0, "
             "n=3) (the fastest, a crossover)") in warning and "4 qubits" not in warning
     # now the compared figure spreads into lightning-adjoint's 19.4-20.6 ms: backprop about 10, 20, 10 ms
@@ -426,3 +426,18 @@ def test_resume_keeps_stored_timeouts_unless_asked_or_given_longer(tmp_path, cap
     assert run_sweep(longer, tmp_path)["timeout"] == 1
     assert run_sweep(dataclasses.replace(sweep, retry_timeouts=True), tmp_path)["timeout"] == 1
     assert [r["timeout_s"] for r in read_rows(tmp_path).rows] == [0.3, 0.4, 0.3] and len(held.pids()) == 3
+
+
+def test_the_spread_warning_names_three_verdicts_and_counts_the_rest_which_the_table_holds():
+    from harness.reporting.report import _spread_warnings, spread_table
+    from harness.results.stats import spread_of
+    fast, slow = spread_of([10e-3, 11e-3, 12e-3]), spread_of([11.5e-3, 12.5e-3, 13e-3])
+    found = [dict(config=c, a="torch", b="default-backprop", sa=fast, sb=slow, what="the fastest") for c in "abcde"]
+    labels = {c: f"moons {c}" for c in "abcde"}
+    summary = pd.DataFrame({"runs": [3] * 10 + [1] * 2})
+    (warning,) = _spread_warnings(summary, labels, found)
+    assert warning.startswith("10 of 10 groups with repeats spread enough to change a verdict") and "(5 verdicts)" in warning
+    assert warning.count(" vs ") == 3 and "moons c:" in warning and "moons d:" not in warning
+    assert warning.endswith("; and 2 more (every one in spread.csv, `report --format csv`)")
+    table = spread_table(labels, found)
+    assert list(table["configuration"]) == [f"moons {c}" for c in "abcde"] and set(table["claim"]) == {"the fastest"}

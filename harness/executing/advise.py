@@ -6,7 +6,11 @@
    (as a sweep orders them), each in a fresh child, its row stored like a sweep's. A stored ok row of
    the same configuration, seed and code is reused, so a second ``advise`` on the store costs nothing.
 3. After the first round, a backend slower than the leader by more than ``DROP_FACTOR`` (by median),
-   one that timed out or failed, is dropped with that reason.
+   one that timed out or failed, is dropped with that reason. Within the first round a run is cut once
+   it has taken ``DROP_FACTOR`` times the fastest whole run so far plus ``CUT_GRACE_S``: a backend whose
+   steps are within ``DROP_FACTOR`` of the leader's finishes inside that unless its imports and
+   compilation (tc-jax's jit, say) take more than the grace beyond the leader's, so the cut drops only
+   what step 3 would drop, without paying for the rest of its run.
 4. It stops when the report's rule separates the leader from every backend still racing (at least
    3 runs each, intervals apart: ``harness.results.stats.verdict``), or when the next round would not
    fit the budget (planned from the rounds' measured wall time), saying what budget would do.
@@ -40,6 +44,7 @@ MAX_ROUNDS = 8         # beyond this many seeds, more runs rarely separate what 
 BASELINES = ("torch", "classical")     # the floor and the twin, not framework choices (unless asked)
 MIN_RUN_S = 5.0        # a fresh child needs seconds to import its frameworks: less than this left runs nothing
 NOT_RACED = "not raced: the budget ran out before its first run"
+CUT_GRACE_S = 30.0     # first-round cut: room for a slower start (imports, a jit compile) than the fastest run's
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,7 @@ def advise(cfg: AdviseConfig, results_dir="results", out=None) -> Advice:
             stored[(_key_of(r), r.get("seed"))] = r      # a busy row is not reused: it is measured again
     walls: dict[str, list[float]] = {}     # backend -> wall seconds of its runs here (the budget's plan)
     rounds, out_of_time = 0, False
+    fastest = None                         # (whole-run seconds, backend) of the quickest first-round run so far
     deadline = started + budget
     with Store(results_dir) as store:
         for r in range(MAX_ROUNDS):
@@ -171,6 +177,9 @@ def advise(cfg: AdviseConfig, results_dir="results", out=None) -> Advice:
                             break
                         cut = run_cfg.timeout_s is None or left < run_cfg.timeout_s
                         limited = dataclasses.replace(run_cfg, timeout_s=left) if cut else run_cfg
+                        cap = DROP_FACTOR * fastest[0] + CUT_GRACE_S if r == 0 and fastest else None
+                        if cap is not None and cap < limited.timeout_s:
+                            limited, cut = dataclasses.replace(run_cfg, timeout_s=cap), "slow"
                         t_run = time.perf_counter()
                         fresh = run_config(limited, results_dir=results_dir, store=store, echo=None)
                         walls.setdefault(name, []).append(time.perf_counter() - t_run)
@@ -181,7 +190,14 @@ def advise(cfg: AdviseConfig, results_dir="results", out=None) -> Advice:
                     kept, row = row, None
                 _take(standings[name], row)
                 took = True
-                if cut and row.get("status") == "timeout":
+                if r == 0 and row.get("status") == "ok" and row.get("run_wall_s"):
+                    fastest = min(fastest or (float("inf"), ""), (row["run_wall_s"], name))
+                if cut == "slow" and row.get("status") == "timeout":
+                    standings[name].dropped = (
+                        f"cut after {row.get('timeout_s') or 0:.0f} s of its first run: {DROP_FACTOR:g}x the "
+                        f"fastest whole run so far ({fastest[1]}, {fastest[0]:.1f} s) plus {CUT_GRACE_S:.0f} s, "
+                        f"so its steps could not come within {DROP_FACTOR:g}x the leader's")
+                elif cut and row.get("status") == "timeout":
                     standings[name].dropped = (f"stopped at the end of the budget: its seed {r} run did not finish "
                                                f"in the {row.get('timeout_s') or 0:.0f} s left")
                 print(f"advise: round {r + 1}: {name}: {_line(row, by_step)}", file=out, flush=True)
@@ -232,7 +248,8 @@ def _drop_the_slow(standings: dict, by_step: bool) -> None:
     for s in racing:
         m = s.figure(by_step).median
         if m > DROP_FACTOR * best:
-            s.dropped = f"{m / best:.1f}x slower than the leader after one round (more than {DROP_FACTOR:g}x)"
+            s.dropped = (f"{m / best:.1f}x slower than the leader after one round (more than {DROP_FACTOR:g}x)"
+                         + ("; its run was on a busy machine, so the gap may be smaller" if s.busy else ""))
 
 
 def _leader(standings: dict, by_step: bool):

@@ -40,6 +40,7 @@ class Report:
     failures: pd.DataFrame = field(default_factory=pd.DataFrame)
     busy: pd.DataFrame = field(default_factory=pd.DataFrame)      # ok runs timed on a busy machine
     benchmarks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    spread: pd.DataFrame = field(default_factory=pd.DataFrame)    # verdicts the spread changes (spread_verdicts)
     warnings: list[str] = field(default_factory=list)
     machines: list[str] = field(default_factory=list)
     runs: pd.DataFrame = field(default_factory=pd.DataFrame)      # ok rows, newest per configuration and seed
@@ -120,20 +121,29 @@ def spread_verdicts(summary: pd.DataFrame, advice: pd.DataFrame, crossings: pd.D
     return found
 
 
+SPREAD_NAMED = 3       # verdicts named in the warning; every one is in the table (spread.csv)
+
+
+def spread_table(labels: dict, found: list[dict]) -> pd.DataFrame:
+    """Every verdict the spread changes, one row each: the configuration, the two figures, which claim."""
+    return pd.DataFrame([{"configuration": labels[f["config"]], "a": f["a"], "a_figure": f["sa"], "b": f["b"],
+                          "b_figure": f["sb"], "claim": f["what"]} for f in found])
+
+
 def _spread_warnings(summary: pd.DataFrame, labels: dict, found: list[dict]) -> list[str]:
-    """One line naming the groups whose spread changes a verdict (``spread_verdicts``), counted: spread
-    that decides nothing is in the intervals of every table cell and summary.csv, not warned about."""
+    """One line on the groups whose spread changes a verdict (``spread_verdicts``), counted, naming the first
+    few: spread that decides nothing is in the intervals of every table cell, not warned about."""
     if not found:
         return []
     groups = {(f["config"], b) for f in found for b in (f["a"], f["b"])}
-    per: dict[str, list] = {}
-    for f in found:
-        per.setdefault(f["config"], []).append(f"{f['a']} {format_spread(f['sa'])} vs {f['b']} "
-                                               f"{format_spread(f['sb'])} ({f['what']})")
-    named = [f"{labels[c]}: " + ", ".join(pairs) for c, pairs in per.items()]
+    named = [f"{labels[f['config']]}: {f['a']} {format_spread(f['sa'])} vs {f['b']} {format_spread(f['sb'])} "
+             f"({f['what']})" for f in found[:SPREAD_NAMED]]
+    rest = (f"; and {len(found) - SPREAD_NAMED} more (every one in spread.csv, `report --format csv`)"
+            if len(found) > SPREAD_NAMED else "")
     return [f"{len(groups)} of {int((summary['runs'] > 1).sum())} groups with repeats spread enough to change a "
-            f"verdict: their medians differ, but their intervals overlap, so the report says \"not "
-            f"distinguishable\" ({len(found)} verdicts) where medians alone would name a winner: " + "; ".join(named)]
+            f"verdict: their intervals overlap though their medians differ, so the report says \"not "
+            f"distinguishable\" ({plural(len(found), 'verdict')}) where medians alone would name a winner: "
+            + "; ".join(named) + rest]
 
 
 def load(results_dir) -> pd.DataFrame:
@@ -188,12 +198,14 @@ def build_report(results_dir="results", reference: str = "torch", benchmark_file
         benchmarks = read_benchmark_json(benchmark_files)
     advice = advise(summary, configs)
     crossings = crossovers(summary, scaling) if not scaling.empty else pd.DataFrame()
+    found = spread_verdicts(summary, advice, crossings)
     warnings[len(warnings) - bool(len(failures)):len(warnings) - bool(len(failures))] = _spread_warnings(
-        summary, labels, spread_verdicts(summary, advice, crossings))
+        summary, labels, found)
     return Report(summary=summary, scaling=scaling, crossovers=crossings,
                   growth=growth(summary, scaling) if not scaling.empty else pd.DataFrame(),
                   advice=advice, flips=flips(advice) if not advice.empty else pd.DataFrame(),
                   failures=failures, busy=busy, benchmarks=benchmarks, warnings=warnings, machines=machines,
+                  spread=spread_table(labels, found),
                   runs=ok, rows=rows, configs=configs, reference=reference, source=str(results_dir),
                   include_busy=include_busy,
                   timed_out=_timed_out_from(scaling) if not scaling.empty else {})

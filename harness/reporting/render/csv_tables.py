@@ -26,7 +26,7 @@ def _cell_text(v) -> str:
 def write_csv(report: Report, out: Path) -> Path:
     """Every table in full, and every run of the store (runs.csv)."""
     from harness.results.stats import Spread
-    for name in ("summary", "advice", "flips", "scaling", "crossovers", "growth", "failures", "busy", "benchmarks"):
+    for name in ("summary", "advice", "flips", "scaling", "crossovers", "growth", "failures", "busy", "benchmarks", "spread"):
         table = getattr(report, name)
         if table.empty:
             continue

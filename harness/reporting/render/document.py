@@ -39,10 +39,11 @@ def _intro(report: Report) -> Section:
     def distinct(column: str) -> str:
         return ", ".join(sorted(rows[column].dropna().astype(str).unique())) if column in rows else ""
 
-    # the code version says which measuring code made the rows; git commits also change with docs and tests
+    # the code version says which measuring code made the rows; the commits (which also change with docs and
+    # tests) are in the provenance line at the top
     text = [f"Store: `{report.source}`, {plural(len(rows), 'row')}, {plural(len(report.configs), 'configuration')}, "
             f"machine: {'; '.join(report.machines) or 'unknown'}; measuring code version: "
-            f"{distinct('code_version') or 'unknown'} (git commits {distinct('git_commit') or 'unknown'}).",
+            f"{distinct('code_version') or 'unknown'}.",
             "A configuration is every setting that changes what is measured (task, circuit, sizes, shots, "
             "threads, thread environment, epochs, batch size, learning rate, data sizes); only the seed varies "
             "within it, so its n runs are repeats. Settings shared by all configurations of a task are listed "

@@ -3,7 +3,7 @@
 A backend's colour must not depend on which backends a store happens to hold (a cycle over the present
 ones would repaint lightning-adjoint between two reports), so it is a fixed table. Backends of one family
 share a hue, darkest for the family's first: PennyLane's default.qubit blues, lightning.qubit greens,
-lightning.kokkos oranges, qiskit purples, TensorCircuit reds; torch black, classical grey. Within a family
+lightning.kokkos oranges, qulacs teal, qiskit purples, TensorCircuit reds; torch black, classical grey. Within a family
 the gradient method tells them apart by marker and line style (adjoint o solid, -vjp s dashed, shift ^
 dotted), so lines stay distinguishable where shades are close or the page is printed in grey.
 """
@@ -31,6 +31,7 @@ STYLES: dict[str, Style] = {
     "kokkos-adjoint": Style("#a63603", "o", "-", "lightning.kokkos"),
     "kokkos-adjoint-vjp": Style("#e6550d", "s", "--", "lightning.kokkos"),
     "kokkos-shift": Style("#fd9b4a", "^", ":", "lightning.kokkos"),
+    "qulacs-shift": Style("#01665e", "^", ":", "qulacs"),
     "qiskit-shift": Style("#3f007d", "^", "-", "qiskit"),
     "qiskit-ml": Style("#6a51a3", "v", "-", "qiskit"),
     "qiskit-ml-sampler": Style("#8c6bb1", "P", "--", "qiskit"),
