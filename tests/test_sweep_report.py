@@ -441,3 +441,24 @@ def test_the_spread_warning_names_three_verdicts_and_counts_the_rest_which_the_t
     assert warning.endswith("; and 2 more (every one in spread.csv, `report --format csv`)")
     table = spread_table(labels, found)
     assert list(table["configuration"]) == [f"moons {c}" for c in "abcde"] and set(table["claim"]) == {"the fastest"}
+
+
+def test_a_timeout_of_one_readout_skips_nothing_of_another(tmp_path, monkeypatch):
+    """ising times out at 2 qubits (its child held, its row then given a 600 s timeout); in the next sweep z0
+    at that size runs in both rounds, while ising's stored timeout stands and its later round is skipped."""
+    base = RunConfig(epochs=1, threads=1, train_size=32, test_size=4)
+    holder = Holder(tmp_path / "held")
+    with monkeypatch.context() as patch:
+        patch.setenv("PYTHONPATH", str(holder.path))
+        first = run_sweep(SweepConfig(backends=("torch",), tasks=("scaling",), seeds=(0,), qubits=(2,), layers=(1,),
+                                      base=dataclasses.replace(base, observables="ising", timeout_s=SHORT)), tmp_path)
+    assert first["timeout"] == 1
+    (row,) = read_rows(tmp_path).rows
+    row["timeout_s"] = 600.0              # as if it had run out of 600 s: a longer timeout than the next sweep's
+    store_path(tmp_path).write_text(json.dumps(row) + "\n")
+    both = SweepConfig(backends=("torch",), tasks=("scaling",), seeds=(0, 1), qubits=(2,), layers=(1,),
+                       base=dataclasses.replace(base, observables="z0,ising", timeout_s=120))
+    counts = run_sweep(both, tmp_path)
+    assert counts["ok"] == 2 and counts["skipped (stored)"] == 1 and counts["skipped (too big)"] == 1
+    ran = [(r["observables"], r["seed"], r["status"]) for r in read_rows(tmp_path).rows]
+    assert ran == [("ising", 0, "timeout"), ("z0", 0, "ok"), ("z0", 1, "ok")]

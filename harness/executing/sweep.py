@@ -79,6 +79,13 @@ def planned_key(cfg: RunConfig) -> tuple:
     return config_key({**cfg.as_dict(), "thread_env": thread_env(child_env(cfg.threads, cfg.env))})
 
 
+def size_family(cfg: RunConfig) -> tuple:
+    """The configurations a timeout speaks for: every identity field but the size and the seed. A readout, a
+    circuit, an environment or a thread count of its own is a family of its own: an ``ising`` run that ran out
+    of time at 16 qubits says nothing about ``z0`` there."""
+    return tuple((k, v) for k, v in planned_key(cfg) if k not in ("qubits", "seed"))
+
+
 ORDER_SEED = 20261122      # fixes the shuffled backend order of every round
 
 
@@ -194,7 +201,7 @@ class Progress:
         if sweep.retry_timeouts or sweep.force:
             self.stored_timeouts = {}
         self.done_elsewhere: set = set()
-        # (backend, task, layers, batch) -> (qubits, seed) of the smallest size that ran out of time
+        # size family (size_family) -> (qubits, seed) of the smallest size that ran out of time
         self.too_big: dict[tuple, tuple[int, int]] = {}
         self.spent, self.ran, self.done = 0.0, 0, 0
         self.warned: set = set()
@@ -211,7 +218,7 @@ class Progress:
     def decide(self, cfg) -> Claim | None:
         """The configuration's claim when it is to run now; None (said and counted) when it is skipped."""
         key = planned_key(cfg)
-        limit, limit_seed = self.too_big.get((cfg.backend, cfg.task, cfg.layers, cfg.batch_size), (None, None))
+        limit, limit_seed = self.too_big.get(size_family(cfg), (None, None))
         if not self.sweep.force and key in self.stored_ok:
             return self._skip(cfg, "skipped (stored)", "stored")
         if cfg.timeout_s is not None and self.stored_timeouts.get(key, 0) >= cfg.timeout_s:
@@ -282,7 +289,7 @@ class Progress:
 
     def _note_timeout(self, cfg) -> None:
         """Larger sizes of this backend, layer count and batch, and this size with other seeds, are skipped."""
-        size_key = (cfg.backend, cfg.task, cfg.layers, cfg.batch_size)
+        size_key = size_family(cfg)
         limit = self.too_big.get(size_key, (None, None))[0]
         if cfg.qubits and (limit is None or cfg.qubits < limit):
             self.too_big[size_key] = (cfg.qubits, cfg.seed)
