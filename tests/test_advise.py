@@ -132,9 +132,9 @@ def test_a_backend_that_cannot_serve_the_circuit_is_dropped_with_its_reason(race
     assert sampler.dropped.startswith("backend 'qiskit-ml-sampler' serves only circuits whose outputs are parity")
 
 
-def test_a_first_round_run_far_slower_than_the_fastest_is_cut_and_dropped(tmp_path, monkeypatch):
+def test_a_first_round_run_far_slower_than_the_leader_is_cut_and_dropped(tmp_path, monkeypatch):
     """The twin runs first (the order fixed here), then default-shift on a run far too long to finish inside
-    DROP_FACTOR x the twin's whole run (no grace here): it is cut at that time, not at its own timeout."""
+    the twin's start plus DROP_FACTOR x its training (no grace here): it is cut there, not at its own timeout."""
     import harness.executing.sweep as sweep_module
     monkeypatch.setattr(sweep_module, "round_order", lambda names, r: list(names))
     monkeypatch.setattr(advise_module, "CUT_GRACE_S", 0.0)
@@ -144,8 +144,25 @@ def test_a_first_round_run_far_slower_than_the_fastest_is_cut_and_dropped(tmp_pa
     rows = {r["backend"]: r for r in read_rows(tmp_path).rows}
     twin, shift = rows["classical"], rows["default-shift"]
     assert twin["status"] == "ok" and shift["status"] == "timeout"
-    assert shift["timeout_s"] == pytest.approx(DROP_FACTOR * twin["run_wall_s"])
+    start = twin["run_wall_s"] - twin["train_s"]
+    assert shift["timeout_s"] == pytest.approx(start + DROP_FACTOR * twin["train_s"])
     dropped = next(s for s in advice.standings if s.backend == "default-shift").dropped
-    assert dropped.startswith(f"cut after {shift['timeout_s']:.0f} s of its first run: {DROP_FACTOR:g}x the fastest "
-                              f"whole run so far (classical, {twin['run_wall_s']:.1f} s)")
+    assert dropped.startswith(f"cut after {shift['timeout_s']:.0f} s of its first run: the slowest start so far "
+                              f"({start:.1f} s) plus {DROP_FACTOR:g}x the leader's training (classical, "
+                              f"{twin['train_s']:.2f} s)")
     assert advice.spent_s < twin["run_wall_s"] * (DROP_FACTOR + 1) + 30     # not the 300 s it was allowed
+
+
+def test_the_cut_waits_for_the_slowest_start_and_counts_only_the_figures_span_by_hand():
+    """Two first-round rows, by hand: the start is the larger wall-minus-span, the span the leader's."""
+    from harness.executing.advise import cut_after
+    rows = [dict(backend="fast", run_wall_s=6.0, train_s=1.0, first_step_s=0.2, steady_step_s=0.04),
+            dict(backend="compiles", run_wall_s=14.0, train_s=8.0, first_step_s=5.0, steady_step_s=0.15)]
+    # steady step: spans 0.8 and 3.0 s, starts 5.2 and 11.0 s; the leader (0.04 s steps) is "fast"
+    seconds, start, lead, span = cut_after(rows, True)
+    assert lead == "fast" and (start, span) == pytest.approx((11.0, 0.8))
+    assert seconds == pytest.approx(11.0 + DROP_FACTOR * 0.8 + advise_module.CUT_GRACE_S)
+    # training time: spans 1.0 and 8.0 s, starts 5.0 and 6.0 s
+    seconds, start, lead, span = cut_after(rows, False)
+    assert lead == "fast" and (start, span) == pytest.approx((6.0, 1.0))
+    assert seconds == pytest.approx(6.0 + DROP_FACTOR * 1.0 + advise_module.CUT_GRACE_S)

@@ -6,11 +6,12 @@
    (as a sweep orders them), each in a fresh child, its row stored like a sweep's. A stored ok row of
    the same configuration, seed and code is reused, so a second ``advise`` on the store costs nothing.
 3. After the first round, a backend slower than the leader by more than ``DROP_FACTOR`` (by median),
-   one that timed out or failed, is dropped with that reason. Within the first round a run is cut once
-   it has taken ``DROP_FACTOR`` times the fastest whole run so far plus ``CUT_GRACE_S``: a backend whose
-   steps are within ``DROP_FACTOR`` of the leader's finishes inside that unless its imports and
-   compilation (tc-jax's jit, say) take more than the grace beyond the leader's, so the cut drops only
-   what step 3 would drop, without paying for the rest of its run.
+   one that timed out or failed, is dropped with that reason. Within the first round a run is cut at
+   ``cut_after``: the slowest start seen so far (a run's wall time outside the span its figure measures:
+   imports, setup, a first step that compiles, evaluation) plus ``DROP_FACTOR`` times the leader's span
+   plus ``CUT_GRACE_S``. A backend whose figure is within ``DROP_FACTOR`` of the leader's finishes inside
+   that unless its start exceeds every start seen by more than the grace, so the cut drops what step 3
+   would drop, without paying for the rest of its run.
 4. It stops when the report's rule separates the leader from every backend still racing (at least
    3 runs each, intervals apart: ``harness.results.stats.verdict``), or when the next round would not
    fit the budget (planned from the rounds' measured wall time), saying what budget would do.
@@ -44,7 +45,7 @@ MAX_ROUNDS = 8         # beyond this many seeds, more runs rarely separate what 
 BASELINES = ("torch", "classical")     # the floor and the twin, not framework choices (unless asked)
 MIN_RUN_S = 5.0        # a fresh child needs seconds to import its frameworks: less than this left runs nothing
 NOT_RACED = "not raced: the budget ran out before its first run"
-CUT_GRACE_S = 30.0     # first-round cut: room for a slower start (imports, a jit compile) than the fastest run's
+CUT_GRACE_S = 10.0     # first-round cut: room for a slower start (imports, a jit compile) than any seen so far
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ def advise(cfg: AdviseConfig, results_dir="results", out=None) -> Advice:
             stored[(_key_of(r), r.get("seed"))] = r      # a busy row is not reused: it is measured again
     walls: dict[str, list[float]] = {}     # backend -> wall seconds of its runs here (the budget's plan)
     rounds, out_of_time = 0, False
-    fastest = None                         # (whole-run seconds, backend) of the quickest first-round run so far
+    first: list[dict] = []                 # the first round's ok rows so far (the cut's measure)
     deadline = started + budget
     with Store(results_dir) as store:
         for r in range(MAX_ROUNDS):
@@ -177,7 +178,7 @@ def advise(cfg: AdviseConfig, results_dir="results", out=None) -> Advice:
                             break
                         cut = run_cfg.timeout_s is None or left < run_cfg.timeout_s
                         limited = dataclasses.replace(run_cfg, timeout_s=left) if cut else run_cfg
-                        cap = DROP_FACTOR * fastest[0] + CUT_GRACE_S if r == 0 and fastest else None
+                        cap = cut_after(first, by_step)[0] if r == 0 and first else None
                         if cap is not None and cap < limited.timeout_s:
                             limited, cut = dataclasses.replace(run_cfg, timeout_s=cap), "slow"
                         t_run = time.perf_counter()
@@ -190,16 +191,18 @@ def advise(cfg: AdviseConfig, results_dir="results", out=None) -> Advice:
                     kept, row = row, None
                 _take(standings[name], row)
                 took = True
-                if r == 0 and row.get("status") == "ok" and row.get("run_wall_s"):
-                    fastest = min(fastest or (float("inf"), ""), (row["run_wall_s"], name))
                 if cut == "slow" and row.get("status") == "timeout":
+                    _, start, lead, span = cut_after(first, by_step)
                     standings[name].dropped = (
-                        f"cut after {row.get('timeout_s') or 0:.0f} s of its first run: {DROP_FACTOR:g}x the "
-                        f"fastest whole run so far ({fastest[1]}, {fastest[0]:.1f} s) plus {CUT_GRACE_S:.0f} s, "
-                        f"so its steps could not come within {DROP_FACTOR:g}x the leader's")
+                        f"cut after {row.get('timeout_s') or 0:.0f} s of its first run: the slowest start so far "
+                        f"({start:.1f} s) plus {DROP_FACTOR:g}x the leader's {_span_name(by_step)} ({lead}, "
+                        f"{span:.2f} s) plus {CUT_GRACE_S:.0f} s, so its figure could not come within "
+                        f"{DROP_FACTOR:g}x the leader's")
                 elif cut and row.get("status") == "timeout":
                     standings[name].dropped = (f"stopped at the end of the budget: its seed {r} run did not finish "
                                                f"in the {row.get('timeout_s') or 0:.0f} s left")
+                if r == 0 and row.get("status") == "ok" and row.get("run_wall_s") and row.get("train_s") is not None:
+                    first.append(row)
                 print(f"advise: round {r + 1}: {name}: {_line(row, by_step)}", file=out, flush=True)
             if not took:
                 break
@@ -213,6 +216,23 @@ def advise(cfg: AdviseConfig, results_dir="results", out=None) -> Advice:
     longest = max((w for ws in walls.values() for w in ws), default=MIN_RUN_S)
     next_round += longest * sum(s.dropped == NOT_RACED for s in standings.values())
     return _advice(standings, by_step, rounds, time.perf_counter() - started, budget, configs, base, next_round)
+
+
+def _span_name(by_step: bool) -> str:
+    return "steady steps" if by_step else "training"
+
+
+def cut_after(rows: list[dict], by_step: bool) -> tuple[float, float, str, float]:
+    """When a first-round run is cut: (seconds, the slowest start seen, the leader, the leader's span).
+
+    A run's span is what its figure measures (training; the steps after the first for the steady step) and
+    its start everything else its wall time holds. A backend within ``DROP_FACTOR`` of the leader needs at
+    most ``DROP_FACTOR`` x the leader's span, plus its own start."""
+    def span(r):
+        return r["train_s"] - ((r.get("first_step_s") or 0.0) if by_step else 0.0)
+    start = max(r["run_wall_s"] - span(r) for r in rows)
+    lead = min(rows, key=lambda r: (r.get("steady_step_s") or float("inf")) if by_step else r["train_s"])
+    return start + DROP_FACTOR * span(lead) + CUT_GRACE_S, start, lead["backend"], span(lead)
 
 
 def _key_of(row: dict) -> tuple:
