@@ -238,12 +238,15 @@ class PennyLaneLayer(QuantumLayer):
     """A TorchLayer on a PennyLane device, behind the common QuantumLayer interface."""
 
     def __init__(self, circuit: Circuit, weights: torch.Tensor, *, simulator: str, diff_method: str,
-                 device_vjp: bool = False, shots: int | None = None, threads: int | None = None):
+                 device_vjp: bool = False, shots: int | None = None, threads: int | None = None,
+                 configure=None):
         super().__init__(circuit, shots=shots)
         self.simulator = simulator
         self.diff_method = diff_method
         self.device_vjp = device_vjp
-        self.threads_note = configure_threads(simulator, threads)
+        # ``configure(threads) -> note``: a simulator's own way to apply a thread request (kokkos, qulacs),
+        # before its device is made; by default lightning.qubit's and default.qubit's
+        self.threads_note = configure(threads) if configure else configure_threads(simulator, threads)
         # draw the sampling seed from torch's global generator only when sampling,
         # so exact backends leave the generator where the torch reference does
         seed = int(torch.randint(0, 2 ** 31 - 1, (1,))) if shots is not None else None
@@ -286,8 +289,11 @@ class PennyLaneLayer(QuantumLayer):
 
 
 def build_pennylane(circuit: Circuit, weights: torch.Tensor, *, simulator: str, spec=None,
-                    shots=None, threads=None) -> PennyLaneLayer:
+                    shots=None, threads=None, configure=None, layer=None) -> PennyLaneLayer:
+    """The layer of a PennyLane backend: ``configure`` applies its thread request (see PennyLaneLayer),
+    ``layer`` is a PennyLaneLayer subclass for a device that needs more than the common path."""
     if spec is None or spec.simulator != simulator:
         raise ValueError(f"a {simulator} backend needs its registry spec (got {spec!r})")
-    return PennyLaneLayer(circuit, weights, simulator=simulator, diff_method=spec.diff_method,
-                          device_vjp=spec.device_vjp, shots=shots, threads=threads)
+    return (layer or PennyLaneLayer)(circuit, weights, simulator=simulator, diff_method=spec.diff_method,
+                                     device_vjp=spec.device_vjp, shots=shots, threads=threads,
+                                     configure=configure)

@@ -36,7 +36,7 @@ import sys
 import torch
 
 from backends.description import Circuit
-from backends.pennylane.common import PennyLaneLayer
+from backends.pennylane.common import PennyLaneLayer, build_pennylane
 
 SIMULATOR = "lightning.kokkos"
 _KOKKOS_OPS = "pennylane_lightning.lightning_kokkos_ops"
@@ -69,15 +69,6 @@ def configure_threads(threads: int | None) -> str:
     return f"threads: {threads} (torch.set_num_threads, from which Kokkos sizes its pool at its first circuit)"
 
 
-class KokkosLayer(PennyLaneLayer):
-    def __init__(self, circuit: Circuit, weights: torch.Tensor, *, spec, shots=None, threads=None):
-        note = configure_threads(threads)
-        super().__init__(circuit, weights, simulator=SIMULATOR, diff_method=spec.diff_method,
-                         device_vjp=spec.device_vjp, shots=shots, threads=None)
-        self.threads_note = note
-
-
 def build(circuit: Circuit, weights: torch.Tensor, *, spec=None, shots=None, threads=None) -> PennyLaneLayer:
-    if spec is None or spec.simulator != SIMULATOR:
-        raise ValueError(f"a {SIMULATOR} backend needs its registry spec (got {spec!r})")
-    return KokkosLayer(circuit, weights, spec=spec, shots=shots, threads=threads)
+    return build_pennylane(circuit, weights, simulator=SIMULATOR, spec=spec, shots=shots, threads=threads,
+                           configure=configure_threads)

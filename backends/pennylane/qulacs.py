@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from backends.description import Circuit
-from backends.pennylane.common import PennyLaneLayer
+from backends.pennylane.common import PennyLaneLayer, build_pennylane
 
 SIMULATOR = "qulacs.simulator"
 
@@ -42,16 +42,14 @@ def configure_threads(threads: int | None) -> str:
 
 
 class QulacsLayer(PennyLaneLayer):
-    def __init__(self, circuit: Circuit, weights: torch.Tensor, *, spec, shots=None, threads=None):
-        note = configure_threads(threads)
-        super().__init__(circuit, weights, simulator=SIMULATOR, diff_method=spec.diff_method,
-                         device_vjp=spec.device_vjp, shots=shots, threads=None)
+    """The common layer, with numpy's global generator seeded from the layer's sampling seed."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         if self.seed is not None:
             np.random.seed(self.seed)
-        self.threads_note = note
 
 
 def build(circuit: Circuit, weights: torch.Tensor, *, spec=None, shots=None, threads=None) -> PennyLaneLayer:
-    if spec is None or spec.simulator != SIMULATOR:
-        raise ValueError(f"a {SIMULATOR} backend needs its registry spec (got {spec!r})")
-    return QulacsLayer(circuit, weights, spec=spec, shots=shots, threads=threads)
+    return build_pennylane(circuit, weights, simulator=SIMULATOR, spec=spec, shots=shots, threads=threads,
+                           configure=configure_threads, layer=QulacsLayer)

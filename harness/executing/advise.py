@@ -169,18 +169,21 @@ def advise(cfg: AdviseConfig, results_dir="results", out=None) -> Advice:
                     if r == 0:             # a first run that never ran: say so, never guess
                         standings[name].dropped = NOT_RACED
                     continue
-                cut, kept = False, None
+                # why its timeout is shorter than its own: "budget", or "slow" (``slow``: cut_after's answer)
+                cut, slow, kept = None, None, None
                 for attempt in range(BUSY_REPEATS + 1):
                     if row is None:
                         left = deadline - time.perf_counter()
                         if attempt and left < MIN_RUN_S:
                             row = kept     # no time to repeat a busy run: the busy one stands, named
                             break
-                        cut = run_cfg.timeout_s is None or left < run_cfg.timeout_s
-                        limited = dataclasses.replace(run_cfg, timeout_s=left) if cut else run_cfg
-                        cap = cut_after(first, by_step)[0] if r == 0 and first else None
-                        if cap is not None and cap < limited.timeout_s:
-                            limited, cut = dataclasses.replace(run_cfg, timeout_s=cap), "slow"
+                        timeout, cut = run_cfg.timeout_s, None
+                        if timeout is None or left < timeout:
+                            timeout, cut = left, "budget"
+                        slow = cut_after(first, by_step) if r == 0 and first else None
+                        if slow is not None and slow[0] < timeout:
+                            timeout, cut = slow[0], "slow"
+                        limited = dataclasses.replace(run_cfg, timeout_s=timeout)
                         t_run = time.perf_counter()
                         fresh = run_config(limited, results_dir=results_dir, store=store, echo=None)
                         walls.setdefault(name, []).append(time.perf_counter() - t_run)
@@ -192,13 +195,13 @@ def advise(cfg: AdviseConfig, results_dir="results", out=None) -> Advice:
                 _take(standings[name], row)
                 took = True
                 if cut == "slow" and row.get("status") == "timeout":
-                    _, start, lead, span = cut_after(first, by_step)
+                    _, start, lead, span = slow
                     standings[name].dropped = (
                         f"cut after {row.get('timeout_s') or 0:.0f} s of its first run: the slowest start so far "
                         f"({start:.1f} s) plus {DROP_FACTOR:g}x the leader's {_span_name(by_step)} ({lead}, "
                         f"{span:.2f} s) plus {CUT_GRACE_S:.0f} s, so its figure could not come within "
                         f"{DROP_FACTOR:g}x the leader's")
-                elif cut and row.get("status") == "timeout":
+                elif cut == "budget" and row.get("status") == "timeout":
                     standings[name].dropped = (f"stopped at the end of the budget: its seed {r} run did not finish "
                                                f"in the {row.get('timeout_s') or 0:.0f} s left")
                 if r == 0 and row.get("status") == "ok" and row.get("run_wall_s") and row.get("train_s") is not None:

@@ -79,11 +79,11 @@ def planned_key(cfg: RunConfig) -> tuple:
     return config_key({**cfg.as_dict(), "thread_env": thread_env(child_env(cfg.threads, cfg.env))})
 
 
-def size_family(cfg: RunConfig) -> tuple:
-    """The configurations a timeout speaks for: every identity field but the size and the seed. A readout, a
-    circuit, an environment or a thread count of its own is a family of its own: an ``ising`` run that ran out
-    of time at 16 qubits says nothing about ``z0`` there."""
-    return tuple((k, v) for k, v in planned_key(cfg) if k not in ("qubits", "seed"))
+def size_family(key: tuple) -> tuple:
+    """The configurations a timeout speaks for: its key (``planned_key``) but the size and the seed. A readout,
+    a circuit, an environment or a thread count of its own is a family of its own: an ``ising`` run that ran
+    out of time at 16 qubits says nothing about ``z0`` there."""
+    return tuple((k, v) for k, v in key if k not in ("qubits", "seed"))
 
 
 ORDER_SEED = 20261122      # fixes the shuffled backend order of every round
@@ -218,12 +218,12 @@ class Progress:
     def decide(self, cfg) -> Claim | None:
         """The configuration's claim when it is to run now; None (said and counted) when it is skipped."""
         key = planned_key(cfg)
-        limit, limit_seed = self.too_big.get(size_family(cfg), (None, None))
+        limit, limit_seed = self.too_big.get(size_family(key), (None, None))
         if not self.sweep.force and key in self.stored_ok:
             return self._skip(cfg, "skipped (stored)", "stored")
         if cfg.timeout_s is not None and self.stored_timeouts.get(key, 0) >= cfg.timeout_s:
             # as if it had just timed out: its larger sizes are skipped as well
-            self._note_timeout(cfg)
+            self._note_timeout(cfg, key)
             return self._skip(cfg, "skipped (stored)", f"stored: timed out at {self.stored_timeouts[key]:g} s "
                                                        f"(--retry-timeouts runs it again)")
         if cfg.qubits and limit is not None and (cfg.qubits > limit or (cfg.qubits == limit and cfg.seed != limit_seed)):
@@ -287,9 +287,9 @@ class Progress:
             self.warned_busy.add(cfg.backend)
             print(f"warning: {busy.warning(row)}", file=self.out, flush=True)
 
-    def _note_timeout(self, cfg) -> None:
-        """Larger sizes of this backend, layer count and batch, and this size with other seeds, are skipped."""
-        size_key = size_family(cfg)
+    def _note_timeout(self, cfg, key: tuple | None = None) -> None:
+        """Larger sizes of this size family (``size_family``), and this size with other seeds, are skipped."""
+        size_key = size_family(key or planned_key(cfg))
         limit = self.too_big.get(size_key, (None, None))[0]
         if cfg.qubits and (limit is None or cfg.qubits < limit):
             self.too_big[size_key] = (cfg.qubits, cfg.seed)
