@@ -9,6 +9,8 @@ out (or is killed), larger qubit counts of that backend, layer count and batch
 size are skipped, since they would only time out again. A stored timeout of
 this code is a result too: resuming keeps it (and skips what it stopped)
 unless the new timeout is longer or ``retry_timeouts`` asks to run it again.
+With ``drop_slow``, a backend more than that factor slower than its size's
+leader in the first round (seed) runs no more seeds there (``far_behind``).
 
 Options that fit only some tasks (``--qubits``, ``--circuit``, ``--digits``,
 ``--data-dir``) go to those tasks and are refused, as ``run`` refuses them,
@@ -28,6 +30,7 @@ import time
 from dataclasses import dataclass
 
 from backends import UserError
+from backends.registry import BACKENDS
 
 from harness.results.fields import IDENTITY
 from harness.executing import busy
@@ -60,6 +63,8 @@ class SweepConfig:
     force: bool = False
     rerun_other_code: bool = False            # re-run stored ok runs whose code version differs
     retry_timeouts: bool = False              # re-run stored timeouts of this code (a slow spell, say)
+    drop_slow: float | None = None            # after the first seed, skip the later seeds of a backend this
+                                              # many times slower than its size's leader (None: every seed)
 
 
 def _hashable(value):
@@ -84,6 +89,29 @@ def size_family(key: tuple) -> tuple:
     a circuit, an environment or a thread count of its own is a family of its own: an ``ising`` run that ran
     out of time at 16 qubits says nothing about ``z0`` there."""
     return tuple((k, v) for k, v in key if k not in ("qubits", "seed"))
+
+
+def race_of(key: tuple) -> tuple:
+    """The configurations a backend races against in ``drop_slow``: its key but the backend and the seed."""
+    return tuple((k, v) for k, v in key if k not in ("backend", "seed"))
+
+
+def race_figure(row: dict) -> float | None:
+    """What a race is decided by, as the report ranks: the steady step on ``scaling``, else training time."""
+    return row.get("steady_step_s") if row.get("task") == "scaling" else row.get("train_s")
+
+
+def far_behind(factor: float, figures: dict[str, float], backend: str) -> str | None:
+    """Why ``backend`` runs no more seeds: its first-round figure more than ``factor`` times the leader's among
+    ``figures`` (backend -> figure; the classical twin, which has no circuit, never leads), or None."""
+    mine = figures.get(backend)
+    rivals = {b: f for b, f in figures.items() if f and not (b in BACKENDS and BACKENDS[b].simulator == "none")}
+    if not mine or not rivals:
+        return None
+    leader = min(rivals, key=rivals.get)
+    if mine <= factor * rivals[leader]:
+        return None
+    return f"{mine / rivals[leader]:.1f}x slower than {leader} in the first seed (--drop-slow {factor:g})"
 
 
 ORDER_SEED = 20261122      # fixes the shuffled backend order of every round
@@ -151,9 +179,10 @@ def _bar(done: int, total: int, width: int = 24) -> str:
     return "#" * filled + "-" * (width - filled)
 
 
-def _stored_ok(results_dir, rerun_other_code: bool, out, estimate: Estimate) -> tuple[set, dict, int]:
+def _stored_ok(results_dir, rerun_other_code: bool, out, estimate: Estimate) -> tuple[set, dict, int, list]:
     """Keys of the configurations stored as ok (by this code, and unless re-running them, by other code),
-    the timeouts this code stored (key -> the timeout in seconds), and where the store ended when read;
+    the timeouts this code stored (key -> the timeout in seconds), where the store ended when read, and the
+    kept ok rows themselves;
     ``estimate`` learns the durations of the stored runs."""
     here = code_version()
     read = read_rows(results_dir)
@@ -174,12 +203,12 @@ def _stored_ok(results_dir, rerun_other_code: bool, out, estimate: Estimate) -> 
         print(f"warning: {plural(len(other), 'stored ok run')} {verb(len(other), 'comes', 'come')} from other "
               f"code (code version {', '.join(versions[:3])}{' ...' if len(versions) > 3 else ''}; this code is "
               f"{here}); {what}", file=out, flush=True)
-    kept = {config_key(r) for r in ok if not (rerun_other_code and r.get("code_version") != here)}
-    return kept, timeouts, read.end
+    kept = [r for r in ok if not (rerun_other_code and r.get("code_version") != here)]
+    return {config_key(r) for r in kept}, timeouts, read.end, kept
 
 
 COUNTS = ("ok", "failed", "timeout", "killed", "skipped (stored)", "skipped (too big)",
-          "skipped (claimed elsewhere)")
+          "skipped (far behind)", "skipped (claimed elsewhere)")
 
 
 class Progress:
@@ -194,8 +223,13 @@ class Progress:
         self.sweep, self.results_dir, self.out, self.total = sweep, results_dir, out, total
         self.counts = dict.fromkeys(COUNTS, 0)
         self.estimate = Estimate(lanes)
-        self.stored_ok, self.stored_timeouts, self.offset = _stored_ok(results_dir, sweep.rerun_other_code, out,
-                                                                       self.estimate)
+        self.stored_ok, self.stored_timeouts, self.offset, kept = _stored_ok(results_dir, sweep.rerun_other_code,
+                                                                             out, self.estimate)
+        # drop_slow: the first seed's figures, race (race_of) -> backend -> figure; stored rows count
+        self.first_seed = configs[0].seed if configs else None
+        self.first_round: dict[tuple, dict[str, float]] = {}
+        for r in kept:
+            self._note_first(r)
         # id(config) -> its key, for the configurations still to run (the ETA's)
         self.pending = {id(c): planned_key(c) for c in configs}
         if sweep.retry_timeouts or sweep.force:
@@ -229,6 +263,9 @@ class Progress:
         if cfg.qubits and limit is not None and (cfg.qubits > limit or (cfg.qubits == limit and cfg.seed != limit_seed)):
             # larger sizes would only time out again; the same size is not retried with other seeds
             return self._skip(cfg, "skipped (too big)", f"skipped: {plural(limit, 'qubit')} ran out of time (seed {limit_seed})")
+        behind = self._behind(key)
+        if behind:
+            return self._skip(cfg, "skipped (far behind)", f"skipped: {behind}")
         claim = Claim(self.results_dir, key)
         # rows other sweeps stored while we ran count as done here too
         fresh = read_rows(self.results_dir, warn=False, start=self.offset)
@@ -263,7 +300,8 @@ class Progress:
     def starting(self, cfg) -> None:
         # what is stored already will be skipped, not run: it costs no time
         eta = self.estimate.left(unseeded(k) for i, k in self.pending.items()
-                                 if i == id(cfg) or self.sweep.force or k not in self.stored_ok)
+                                 if i == id(cfg) or (self.sweep.force or k not in self.stored_ok)
+                                 and not self._behind(k))
         eta = f" {eta}" if eta else ""
         print(f"[{_bar(self.done, self.total)}] {self.done + 1}/{self.total}{eta}  {self.label(cfg)} ...",
               file=self.out, flush=True)
@@ -278,6 +316,7 @@ class Progress:
         self.counts[status] += 1
         if status in ("timeout", "killed"):
             self._note_timeout(cfg)
+        self._note_first(row)
         if status == "ok":
             status += f" (training {row['train_s']:.1f} s, {short_quality(row)}{busy.short(row)})"
         else:
@@ -286,6 +325,18 @@ class Progress:
         if busy.warning(row) and cfg.backend not in self.warned_busy:      # once per backend: the lines show each
             self.warned_busy.add(cfg.backend)
             print(f"warning: {busy.warning(row)}", file=self.out, flush=True)
+
+    def _behind(self, key: tuple) -> str | None:
+        """Why ``drop_slow`` skips the configuration of ``key``, or None."""
+        fields = dict(key)
+        if not self.sweep.drop_slow or fields["seed"] == self.first_seed:
+            return None
+        return far_behind(self.sweep.drop_slow, self.first_round.get(race_of(key), {}), fields["backend"])
+
+    def _note_first(self, row: dict) -> None:
+        """An ok row of the first seed: its figure races in ``drop_slow``."""
+        if row.get("status") == "ok" and row.get("seed") == self.first_seed and race_figure(row):
+            self.first_round.setdefault(race_of(config_key(row)), {})[row["backend"]] = race_figure(row)
 
     def _note_timeout(self, cfg, key: tuple | None = None) -> None:
         """Larger sizes of this size family (``size_family``), and this size with other seeds, are skipped."""

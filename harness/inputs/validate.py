@@ -47,6 +47,7 @@ NUMBERS: dict[str, tuple[float, float, bool]] = {
     "timeout": (0.0, 1e6, False),        # seconds; beyond this threading's waits overflow anyway
     "tolerance": (0.0, 1.0, True),
     "fail-if-slower ratio": (1.0, 1e6, True),    # B/A: 1.1 fails on anything distinguishably 10% slower
+    "drop-slow factor": (1.0, 1e6, False),       # x the leader's figure: 1 would drop every backend but one
 }
 _shown = checks.shown
 
@@ -288,6 +289,8 @@ def sweep_axes(sweep, notes: list[str]) -> dict:
         raise UserError("a sweep needs at least one backend, task and seed"
                         + ("; none of the available backends can sample shots" if backends == () and
                            sweep.base.shots is not None else ""))
+    if sweep.drop_slow is not None:
+        number("drop-slow factor", sweep.drop_slow)
     base = sweep.base
     check_readout_names(base.observables)
     readouts = readout_axis(base.observables)

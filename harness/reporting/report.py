@@ -146,6 +146,34 @@ def _spread_warnings(summary: pd.DataFrame, labels: dict, found: list[dict]) -> 
             + "; ".join(named) + rest]
 
 
+DAYS_APART = 1.0       # a pick whose two sides were measured further apart than this is warned about
+
+
+def days_apart_warnings(ok: pd.DataFrame, advice: pd.DataFrame, labels: dict) -> list[str]:
+    """One line on the picks (the fastest, claimed faster than the runner-up) whose two sides' runs were
+    measured more than ``DAYS_APART`` apart, by the median of each side's timestamps: a machine can change
+    between (its load, its updates, a host's neighbours), and the rule's intervals cannot see that."""
+    if advice.empty or "timestamp" not in ok:
+        return []
+    when = pd.to_datetime(ok["timestamp"], errors="coerce", utc=True)
+    median = when.groupby([ok["config"], ok["backend"]]).median()
+    found = []
+    for r in advice.to_dict("records"):
+        if not r["runner_up"] or r["fastest_vs_next"].startswith(("not distinguishable", "only one")):
+            continue
+        a, b = median.get((r["config"], r["fastest"])), median.get((r["config"], r["runner_up"]))
+        if a is None or b is None or pd.isna(a) or pd.isna(b) or abs(a - b) <= pd.Timedelta(days=DAYS_APART):
+            continue
+        found.append(f"{labels[r['config']]}: {r['fastest']} ({a:%Y-%m-%d}) against {r['runner_up']} "
+                     f"({b:%Y-%m-%d})")
+    if not found:
+        return []
+    rest = f"; and {len(found) - SPREAD_NAMED} more" if len(found) > SPREAD_NAMED else ""
+    return [f"{plural(len(found), 'pick')} {verb(len(found), 'compares', 'compare')} runs measured more than "
+            f"{'a day' if DAYS_APART == 1 else f'{DAYS_APART:g} days'} apart, where the machine may have changed between the two sides (run "
+            f"both again in one sweep to be sure): " + "; ".join(found[:SPREAD_NAMED]) + rest]
+
+
 def load(results_dir) -> pd.DataFrame:
     """Every row of a store, keyed by configuration; a UserError when there are none."""
     df = read_frame(results_dir)
@@ -200,7 +228,7 @@ def build_report(results_dir="results", reference: str = "torch", benchmark_file
     crossings = crossovers(summary, scaling) if not scaling.empty else pd.DataFrame()
     found = spread_verdicts(summary, advice, crossings)
     warnings[len(warnings) - bool(len(failures)):len(warnings) - bool(len(failures))] = _spread_warnings(
-        summary, labels, found)
+        summary, labels, found) + days_apart_warnings(ok, advice, labels)
     return Report(summary=summary, scaling=scaling, crossovers=crossings,
                   growth=growth(summary, scaling) if not scaling.empty else pd.DataFrame(),
                   advice=advice, flips=flips(advice) if not advice.empty else pd.DataFrame(),

@@ -1,0 +1,66 @@
+"""What ``sweep --drop-slow FACTOR`` would have spared of a store measured without it, by the sweep's own rule.
+
+    python scripts/drop_slow_cost.py results/reference --factor 4 [--keep DIR]
+
+For every race (a configuration but its backend and seed), the first seed's ok rows decide: a backend more
+than FACTOR times slower than the leader there (``harness.executing.sweep.far_behind``) would have run no
+later seed. The machine time those later runs took (``run_wall_s``, whatever their status) is what the rule
+spares. ``--keep DIR`` writes the rows the rule would have kept to DIR's store, so ``harness report`` on it
+shows which answers change.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from harness.executing.sweep import config_key, far_behind, race_figure, race_of  # noqa: E402
+from harness.results.store import read_rows, store_path  # noqa: E402
+
+
+def spared(rows: list[dict], factor: float) -> list[bool]:
+    """For each row: would the rule have skipped it?"""
+    races: dict[tuple, list[dict]] = defaultdict(list)
+    for r in rows:
+        races[race_of(config_key(r))].append(r)
+    first = {race: min(r["seed"] for r in rs) for race, rs in races.items()}
+    figures: dict[tuple, dict[str, float]] = defaultdict(dict)
+    for race, rs in races.items():
+        for r in rs:
+            if r["seed"] == first[race] and r.get("status") == "ok" and race_figure(r):
+                figures[race][r["backend"]] = race_figure(r)
+    return [r["seed"] != first[race_of(config_key(r))] and
+            bool(far_behind(factor, figures[race_of(config_key(r))], r["backend"])) for r in rows]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results")
+    parser.add_argument("--factor", type=float, default=4.0)
+    parser.add_argument("--keep", help="write the rows the rule keeps to this folder's store")
+    args = parser.parse_args(argv)
+    rows = read_rows(args.results, warn=False).rows
+    skip = spared(rows, args.factor)
+    by_task: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+    for r, s in zip(rows, skip):
+        if s:
+            by_task[r["task"]][0] += 1
+            by_task[r["task"]][1] += r.get("run_wall_s") or 0.0
+    total = sum(r.get("run_wall_s") or 0.0 for r in rows)
+    gone = sum(v[1] for v in by_task.values())
+    print(f"{args.results}: {len(rows)} rows, {total / 60:.1f} min of child wall time; --drop-slow "
+          f"{args.factor:g} spares {sum(skip)} runs, {gone / 60:.1f} min, leaving {(total - gone) / 60:.1f} min")
+    for task, (n, s) in sorted(by_task.items()):
+        print(f"  {task:<20} {n:>4} runs {s / 60:>6.1f} min")
+    if args.keep:
+        Path(args.keep).mkdir(parents=True, exist_ok=True)
+        store_path(args.keep).write_text("".join(json.dumps(r) + "\n" for r, s in zip(rows, skip) if not s))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
