@@ -45,17 +45,17 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     rows = read_rows(args.results, warn=False).rows
     skip = spared(rows, args.factor)
-    by_task: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+    by_task: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])     # spared runs, spared s, kept s
     for r, s in zip(rows, skip):
-        if s:
-            by_task[r["task"]][0] += 1
-            by_task[r["task"]][1] += r.get("run_wall_s") or 0.0
+        part = r["task"] + (f", {r['layers']} layer{'s' if r['layers'] != 1 else ''}" if r.get("layers") else "")
+        by_task[part][0] += s
+        by_task[part][1 if s else 2] += r.get("run_wall_s") or 0.0
     total = sum(r.get("run_wall_s") or 0.0 for r in rows)
     gone = sum(v[1] for v in by_task.values())
     print(f"{args.results}: {len(rows)} rows, {total / 60:.1f} min of child wall time; --drop-slow "
           f"{args.factor:g} spares {sum(skip)} runs, {gone / 60:.1f} min, leaving {(total - gone) / 60:.1f} min")
-    for task, (n, s) in sorted(by_task.items()):
-        print(f"  {task:<20} {n:>4} runs {s / 60:>6.1f} min")
+    for task, (n, s, kept) in sorted(by_task.items()):
+        print(f"  {task:<20} spares {n:>4} runs, {s / 60:>5.1f} min; leaves {kept / 60:>5.1f} min")
     if args.keep:
         Path(args.keep).mkdir(parents=True, exist_ok=True)
         store_path(args.keep).write_text("".join(json.dumps(r) + "\n" for r, s in zip(rows, skip) if not s))

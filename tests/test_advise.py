@@ -139,7 +139,7 @@ def test_a_first_round_run_far_slower_than_the_leader_is_cut_and_dropped(tmp_pat
     monkeypatch.setattr(sweep_module, "round_order", lambda names, r: list(names))
     monkeypatch.setattr(advise_module, "CUT_GRACE_S", 0.0)
     monkeypatch.setattr(advise_module, "MAX_ROUNDS", 1)
-    base = RunConfig(task="moons", epochs=500, train_size=40, test_size=10, threads=1, timeout_s=300)
+    base = RunConfig(task="moons", epochs=150, train_size=40, test_size=10, threads=1, timeout_s=300)
     advice = advise(AdviseConfig(base=base, backends=("classical", "default-shift"), budget_s=300), tmp_path)
     rows = {r["backend"]: r for r in read_rows(tmp_path).rows}
     twin, shift = rows["classical"], rows["default-shift"]

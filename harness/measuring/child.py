@@ -68,7 +68,15 @@ def main(argv) -> int:
         json.dump(figures, fh)
     import os
     os.replace(result_path + ".tmp", result_path)
-    return 0
+    # The run is whole once its result is written: end now, without the interpreter's teardown (every
+    # module's objects freed one by one, the frameworks' exit hooks). That took 2.0-2.3 s a run for
+    # default-backprop on moons here (0.1 s without it; 4 alternating runs each) and measures nothing.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):      # a reader gone or a stream closed: nothing is left to say
+            pass
+    os._exit(0)
 
 
 if __name__ == "__main__":

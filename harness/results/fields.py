@@ -89,7 +89,8 @@ FIELDS: tuple[Field, ...] = (
           "training", required="ok"),
     Field("eval_s", _N, _TIME, "scoring, without gradients", "s", "evaluation"),
     Field("child_wall_s", _N, _TIME, "the whole child, seen from inside", "s", "run"),
-    Field("run_wall_s", _N, _TIME, "the whole run, seen from the parent", "s", "run"),
+    Field("run_wall_s", _N, _TIME, "the whole run, seen from the parent; the child ends without the "
+          "interpreter's teardown once its result is written", "s", "run"),
     # --- work ---
     Field("n_outputs", _I, _WORK, "the circuit's outputs (the readout's)"),
     Field("n_gates", _I, _WORK, "the circuit's gates"),
