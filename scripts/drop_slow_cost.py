@@ -1,11 +1,13 @@
 """What ``sweep --drop-slow FACTOR`` would have spared of a store measured without it, by the sweep's own rule.
 
-    python scripts/drop_slow_cost.py results/reference --factor 4 [--keep DIR]
+    python scripts/drop_slow_cost.py results/reference --factor 4 [--outside-s 0.1] [--keep DIR]
 
 For every race (a configuration but its backend and seed), the first seed's ok rows decide: a backend more
 than FACTOR times slower than the leader there (``harness.executing.sweep.far_behind``) would have run no
 later seed. The machine time those later runs took (``run_wall_s``, whatever their status) is what the rule
-spares. ``--keep DIR`` writes the rows the rule would have kept to DIR's store, so ``harness report`` on it
+spares. Rows measured before the child ended with ``os._exit`` also paid the interpreter's teardown outside
+the child's clock: of each kept row's ``run_wall_s - child_wall_s``, what exceeds ``--outside-s`` (what is
+left outside the clock now) is spared too, and said apart. ``--keep DIR`` writes the rows the rule would have kept to DIR's store, so ``harness report`` on it
 shows which answers change.
 """
 from __future__ import annotations
@@ -41,6 +43,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results")
     parser.add_argument("--factor", type=float, default=4.0)
+    parser.add_argument("--outside-s", type=float, default=0.1,
+                        help="seconds a run now spends outside the child's clock (default 0.1)")
     parser.add_argument("--keep", help="write the rows the rule keeps to this folder's store")
     args = parser.parse_args(argv)
     rows = read_rows(args.results, warn=False).rows
@@ -52,8 +56,12 @@ def main(argv=None) -> int:
         by_task[part][1 if s else 2] += r.get("run_wall_s") or 0.0
     total = sum(r.get("run_wall_s") or 0.0 for r in rows)
     gone = sum(v[1] for v in by_task.values())
+    teardown = sum(max(0.0, r["run_wall_s"] - r["child_wall_s"] - args.outside_s) for r, s in zip(rows, skip)
+                   if not s and r.get("run_wall_s") and r.get("child_wall_s"))
     print(f"{args.results}: {len(rows)} rows, {total / 60:.1f} min of child wall time; --drop-slow "
-          f"{args.factor:g} spares {sum(skip)} runs, {gone / 60:.1f} min, leaving {(total - gone) / 60:.1f} min")
+          f"{args.factor:g} spares {sum(skip)} runs, {gone / 60:.1f} min, leaving {(total - gone) / 60:.1f} min; "
+          f"ending the child without teardown spares {teardown / 60:.1f} min more, leaving "
+          f"{(total - gone - teardown) / 60:.1f} min")
     for task, (n, s, kept) in sorted(by_task.items()):
         print(f"  {task:<20} spares {n:>4} runs, {s / 60:>5.1f} min; leaves {kept / 60:>5.1f} min")
     if args.keep:

@@ -9,8 +9,8 @@ out (or is killed), larger qubit counts of that backend, layer count and batch
 size are skipped, since they would only time out again. A stored timeout of
 this code is a result too: resuming keeps it (and skips what it stopped)
 unless the new timeout is longer or ``retry_timeouts`` asks to run it again.
-With ``drop_slow``, a backend more than that factor slower than its size's
-leader in the first round (seed) runs no more seeds there (``far_behind``).
+With ``drop_slow``, a backend whose first-round (first-seed) run lies more than
+that factor beyond its race's leader runs no more seeds there (``far_behind``).
 
 Options that fit only some tasks (``--qubits``, ``--circuit``, ``--digits``,
 ``--data-dir``) go to those tasks and are refused, as ``run`` refuses them,
@@ -64,7 +64,7 @@ class SweepConfig:
     rerun_other_code: bool = False            # re-run stored ok runs whose code version differs
     retry_timeouts: bool = False              # re-run stored timeouts of this code (a slow spell, say)
     drop_slow: float | None = None            # after the first seed, skip the later seeds of a backend this
-                                              # many times slower than its size's leader (None: every seed)
+                                              # many times beyond its race's leader (None: every seed)
 
 
 def _hashable(value):
@@ -96,22 +96,32 @@ def race_of(key: tuple) -> tuple:
     return tuple((k, v) for k, v in key if k not in ("backend", "seed"))
 
 
-def race_figure(row: dict) -> float | None:
-    """What a race is decided by, as the report ranks: the steady step on ``scaling``, else training time."""
-    return row.get("steady_step_s") if row.get("task") == "scaling" else row.get("train_s")
+def race_figure(row: dict) -> tuple[float, float, float] | None:
+    """What a race is decided by, as the report ranks (the steady step on ``scaling``, else training time):
+    (median, low, high), low and high the run's own quartiles where it has them (steady steps), as the
+    report's intervals are made."""
+    if row.get("task") != "scaling":
+        value = row.get("train_s")
+        return (value, value, value) if value else None
+    median, stats = row.get("steady_step_s"), row.get("steady_step_stats_s") or {}
+    if not median:
+        return None
+    return median, min(median, stats.get("q1") or median), max(median, stats.get("q3") or median)
 
 
-def far_behind(factor: float, figures: dict[str, float], backend: str) -> str | None:
-    """Why ``backend`` runs no more seeds: its first-round figure more than ``factor`` times the leader's among
-    ``figures`` (backend -> figure; the classical twin, which has no circuit, never leads), or None."""
+def far_behind(factor: float, figures: dict[str, tuple[float, float, float]], backend: str) -> str | None:
+    """Why ``backend`` runs no more seeds, or None: the low end of its first-round figure lies more than
+    ``factor`` times beyond the high end of the leader's (the lowest median among ``figures``, backend ->
+    ``race_figure``; the classical twin, which has no circuit, never leads). Low against high, as the
+    report's far-apart clause compares them, so what is skipped here is what the report can still place."""
     mine = figures.get(backend)
-    rivals = {b: f for b, f in figures.items() if f and not (b in BACKENDS and BACKENDS[b].simulator == "none")}
+    rivals = {b: f for b, f in figures.items() if not (b in BACKENDS and BACKENDS[b].simulator == "none")}
     if not mine or not rivals:
         return None
-    leader = min(rivals, key=rivals.get)
-    if mine <= factor * rivals[leader]:
+    leader = min(rivals, key=lambda b: rivals[b][0])
+    if leader == backend or mine[1] <= factor * rivals[leader][2]:
         return None
-    return f"{mine / rivals[leader]:.1f}x slower than {leader} in the first seed (--drop-slow {factor:g})"
+    return f"{mine[0] / rivals[leader][0]:.1f}x slower than {leader} in the first seed (--drop-slow {factor:g})"
 
 
 ORDER_SEED = 20261122      # fixes the shuffled backend order of every round
