@@ -2,13 +2,14 @@
 
     python scripts/drop_slow_cost.py results/reference --factor 4 [--outside-s 0.1] [--keep DIR]
 
-For every race (a configuration but its backend and seed), the first seed's ok rows decide: a backend more
-than FACTOR times slower than the leader there (``harness.executing.sweep.far_behind``) would have run no
-later seed. The machine time those later runs took (``run_wall_s``, whatever their status) is what the rule
-spares. Rows measured before the child ended with ``os._exit`` also paid the interpreter's teardown outside
-the child's clock: of each kept row's ``run_wall_s - child_wall_s``, what exceeds ``--outside-s`` (what is
-left outside the clock now) is spared too, and said apart. ``--keep DIR`` writes the rows the rule would have kept to DIR's store, so ``harness report`` on it
-shows which answers change.
+For every race (a configuration but its backend and seed), the store's lowest seed is the first round, as a
+sweep over seeds 0,1,2 runs it, and the sweep's own rule decides (``harness.executing.sweep.FirstRound``): a
+backend whose first run lies more than FACTOR beyond the leader's there would have run no later seed. The
+machine time those later runs took (``run_wall_s``, whatever their status) is what the rule spares. Rows
+measured before the child ended with ``os._exit`` also paid the interpreter's teardown outside the child's
+clock: of each kept row's ``run_wall_s - child_wall_s``, what exceeds ``--outside-s`` (what is left outside
+the clock now) is spared too, and said apart. ``--keep DIR`` writes the rows the rule would have kept to
+DIR's store, so ``harness report`` on it shows which answers change.
 """
 from __future__ import annotations
 
@@ -20,23 +21,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.executing.sweep import config_key, far_behind, race_figure, race_of  # noqa: E402
+from harness.executing.sweep import FirstRound, config_key  # noqa: E402
 from harness.results.store import read_rows, store_path  # noqa: E402
 
 
 def spared(rows: list[dict], factor: float) -> list[bool]:
     """For each row: would the rule have skipped it?"""
-    races: dict[tuple, list[dict]] = defaultdict(list)
+    first = FirstRound(min((r["seed"] for r in rows), default=None))
     for r in rows:
-        races[race_of(config_key(r))].append(r)
-    first = {race: min(r["seed"] for r in rs) for race, rs in races.items()}
-    figures: dict[tuple, dict[str, float]] = defaultdict(dict)
-    for race, rs in races.items():
-        for r in rs:
-            if r["seed"] == first[race] and r.get("status") == "ok" and race_figure(r):
-                figures[race][r["backend"]] = race_figure(r)
-    return [r["seed"] != first[race_of(config_key(r))] and
-            bool(far_behind(factor, figures[race_of(config_key(r))], r["backend"])) for r in rows]
+        first.note(r)
+    return [bool(first.behind(config_key(r), factor)) for r in rows]
 
 
 def main(argv=None) -> int:

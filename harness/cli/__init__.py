@@ -107,8 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--retry-timeouts", action="store_true",
                    help="re-run stored timeouts of this code (kept as results by default, like ok runs)")
     p.add_argument("--drop-slow", type=_typed("number", "drop-slow factor"), metavar="FACTOR",
-                   help="after the first seed, run no more seeds of a backend this many times slower than its "
-                        "size's leader (default: every seed of every backend)")
+                   help="after the first seed, run no more seeds of a backend whose run lies this many times "
+                        "beyond its race's leader (default: every seed of every backend)")
     p.add_argument("--executor", choices=("local", "ray"), default="local",
                    help="local: one run after another here (default); ray: one Ray task per configuration")
     p.add_argument("--address", help="ray: join the Ray cluster at this address (default: start one here)")

@@ -124,6 +124,27 @@ def far_behind(factor: float, figures: dict[str, tuple[float, float, float]], ba
     return f"{mine[0] / rivals[leader][0]:.1f}x slower than {leader} in the first seed (--drop-slow {factor:g})"
 
 
+class FirstRound:
+    """The first seed's figures of every race (``race_of``), for ``drop_slow``: what the sweep has seen of
+    ``seed`` (stored rows and its own), and whether a configuration of a later seed is far behind."""
+
+    def __init__(self, seed):
+        self.seed = seed
+        self.figures: dict[tuple, dict[str, tuple[float, float, float]]] = {}     # race -> backend -> figure
+
+    def note(self, row: dict) -> None:
+        figure = race_figure(row) if row.get("status") == "ok" and row.get("seed") == self.seed else None
+        if figure:
+            self.figures.setdefault(race_of(config_key(row)), {})[row["backend"]] = figure
+
+    def behind(self, key: tuple, factor: float | None) -> str | None:
+        """Why the configuration of ``key`` runs no more seeds (``far_behind``), or None."""
+        fields = dict(key)
+        if not factor or fields["seed"] == self.seed:
+            return None
+        return far_behind(factor, self.figures.get(race_of(key), {}), fields["backend"])
+
+
 ORDER_SEED = 20261122      # fixes the shuffled backend order of every round
 
 
@@ -235,11 +256,9 @@ class Progress:
         self.estimate = Estimate(lanes)
         self.stored_ok, self.stored_timeouts, self.offset, kept = _stored_ok(results_dir, sweep.rerun_other_code,
                                                                              out, self.estimate)
-        # drop_slow: the first seed's figures, race (race_of) -> backend -> figure; stored rows count
-        self.first_seed = configs[0].seed if configs else None
-        self.first_round: dict[tuple, dict[str, float]] = {}
+        self.first_round = FirstRound(configs[0].seed if configs else None)     # drop_slow's; stored rows count
         for r in kept:
-            self._note_first(r)
+            self.first_round.note(r)
         # id(config) -> its key, for the configurations still to run (the ETA's)
         self.pending = {id(c): planned_key(c) for c in configs}
         if sweep.retry_timeouts or sweep.force:
@@ -273,7 +292,7 @@ class Progress:
         if cfg.qubits and limit is not None and (cfg.qubits > limit or (cfg.qubits == limit and cfg.seed != limit_seed)):
             # larger sizes would only time out again; the same size is not retried with other seeds
             return self._skip(cfg, "skipped (too big)", f"skipped: {plural(limit, 'qubit')} ran out of time (seed {limit_seed})")
-        behind = self._behind(key)
+        behind = self.first_round.behind(key, self.sweep.drop_slow)
         if behind:
             return self._skip(cfg, "skipped (far behind)", f"skipped: {behind}")
         claim = Claim(self.results_dir, key)
@@ -311,7 +330,7 @@ class Progress:
         # what is stored already will be skipped, not run: it costs no time
         eta = self.estimate.left(unseeded(k) for i, k in self.pending.items()
                                  if i == id(cfg) or (self.sweep.force or k not in self.stored_ok)
-                                 and not self._behind(k))
+                                 and not self.first_round.behind(k, self.sweep.drop_slow))
         eta = f" {eta}" if eta else ""
         print(f"[{_bar(self.done, self.total)}] {self.done + 1}/{self.total}{eta}  {self.label(cfg)} ...",
               file=self.out, flush=True)
@@ -326,7 +345,7 @@ class Progress:
         self.counts[status] += 1
         if status in ("timeout", "killed"):
             self._note_timeout(cfg)
-        self._note_first(row)
+        self.first_round.note(row)
         if status == "ok":
             status += f" (training {row['train_s']:.1f} s, {short_quality(row)}{busy.short(row)})"
         else:
@@ -335,18 +354,6 @@ class Progress:
         if busy.warning(row) and cfg.backend not in self.warned_busy:      # once per backend: the lines show each
             self.warned_busy.add(cfg.backend)
             print(f"warning: {busy.warning(row)}", file=self.out, flush=True)
-
-    def _behind(self, key: tuple) -> str | None:
-        """Why ``drop_slow`` skips the configuration of ``key``, or None."""
-        fields = dict(key)
-        if not self.sweep.drop_slow or fields["seed"] == self.first_seed:
-            return None
-        return far_behind(self.sweep.drop_slow, self.first_round.get(race_of(key), {}), fields["backend"])
-
-    def _note_first(self, row: dict) -> None:
-        """An ok row of the first seed: its figure races in ``drop_slow``."""
-        if row.get("status") == "ok" and row.get("seed") == self.first_seed and race_figure(row):
-            self.first_round.setdefault(race_of(config_key(row)), {})[row["backend"]] = race_figure(row)
 
     def _note_timeout(self, cfg, key: tuple | None = None) -> None:
         """Larger sizes of this size family (``size_family``), and this size with other seeds, are skipped."""

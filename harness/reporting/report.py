@@ -169,9 +169,10 @@ def days_apart_warnings(ok: pd.DataFrame, advice: pd.DataFrame, labels: dict) ->
     if not found:
         return []
     rest = f"; and {len(found) - SPREAD_NAMED} more" if len(found) > SPREAD_NAMED else ""
+    apart = "a day" if DAYS_APART == 1 else f"{DAYS_APART:g} days"
     return [f"{plural(len(found), 'pick')} {verb(len(found), 'compares', 'compare')} runs measured more than "
-            f"{'a day' if DAYS_APART == 1 else f'{DAYS_APART:g} days'} apart, where the machine may have changed between the two sides (run "
-            f"both again in one sweep to be sure): " + "; ".join(found[:SPREAD_NAMED]) + rest]
+            f"{apart} apart, where the machine may have changed between the two sides (run both again in one "
+            f"sweep to be sure): " + "; ".join(found[:SPREAD_NAMED]) + rest]
 
 
 def load(results_dir) -> pd.DataFrame:
