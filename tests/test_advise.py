@@ -22,8 +22,12 @@ TINY = RunConfig(task="moons", epochs=1, train_size=20, test_size=10, threads=1)
 
 @pytest.fixture(scope="module")
 def raced(tmp_path_factory):
+    """Neither first-round cut can come here (their graces exceed the whole run), so the drop is the rule's."""
     results = tmp_path_factory.mktemp("advise")
-    return results, advise(AdviseConfig(base=TINY, backends=("classical", "default-shift"), budget_s=300), results)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(advise_module, "MARK_GRACE_S", 300.0)
+        return results, advise(AdviseConfig(base=TINY, backends=("classical", "default-shift"), budget_s=300),
+                               results)
 
 
 def test_the_twin_wins_and_the_slow_backend_is_dropped_after_one_round(raced):
@@ -138,6 +142,7 @@ def test_a_first_round_run_far_slower_than_the_leader_is_cut_and_dropped(tmp_pat
     import harness.executing.sweep as sweep_module
     monkeypatch.setattr(sweep_module, "round_order", lambda names, r: list(names))
     monkeypatch.setattr(advise_module, "CUT_GRACE_S", 0.0)
+    monkeypatch.setattr(advise_module, "MARK_GRACE_S", 100.0)      # the cut from the run's mark: not here
     monkeypatch.setattr(advise_module, "MAX_ROUNDS", 1)
     base = RunConfig(task="moons", epochs=150, train_size=40, test_size=10, threads=1, timeout_s=300)
     advice = advise(AdviseConfig(base=base, backends=("classical", "default-shift"), budget_s=300), tmp_path)
@@ -166,3 +171,39 @@ def test_the_cut_waits_for_the_slowest_start_and_counts_only_the_figures_span_by
     seconds, start, lead, span = cut_after(rows, False)
     assert lead == "fast" and (start, span) == pytest.approx((6.0, 1.0))
     assert seconds == pytest.approx(6.0 + DROP_FACTOR * 1.0 + advise_module.CUT_GRACE_S)
+
+
+def test_a_first_round_run_is_cut_from_its_own_mark_without_waiting_for_any_start(tmp_path, monkeypatch):
+    """As above, but the start-based cut is out of reach (a 100 s grace): default-shift is cut from the moment
+    its child says training began, after 3 x 1.5 times the twin's training (no grace here)."""
+    import harness.executing.sweep as sweep_module
+    monkeypatch.setattr(sweep_module, "round_order", lambda names, r: list(names))
+    monkeypatch.setattr(advise_module, "CUT_GRACE_S", 100.0)
+    monkeypatch.setattr(advise_module, "MARK_GRACE_S", 0.0)
+    monkeypatch.setattr(advise_module, "MAX_ROUNDS", 1)
+    base = RunConfig(task="moons", epochs=60, train_size=40, test_size=10, threads=1, timeout_s=300)
+    advice = advise(AdviseConfig(base=base, backends=("classical", "default-shift"), budget_s=300), tmp_path)
+    rows = {r["backend"]: r for r in read_rows(tmp_path).rows}
+    twin, shift = rows["classical"], rows["default-shift"]
+    after = 3 * 1.5 * twin["train_s"]                     # by hand, from the twin's own row
+    assert shift["status"] == "timeout" and shift["error"].startswith(f"cut {after:.1f} s after its training")
+    # its own start (imports, data, model) came first; the cut came the computed time after it
+    assert after <= shift["timeout_s"] <= after + 20
+    dropped = next(s for s in advice.standings if s.backend == "default-shift").dropped
+    assert dropped.startswith(f"cut {after:.1f} s after its training: 4.5x the leader's training "
+                              f"(classical, {twin['train_s']:.2f} s) plus 0 s")
+
+
+def test_the_cut_from_a_mark_counts_the_leaders_span_by_hand():
+    from harness.executing.advise import cut_after_mark
+    rows = [dict(backend="fast", run_wall_s=6.0, train_s=1.0, first_step_s=0.2, steady_step_s=0.04, steps=21),
+            dict(backend="slow", run_wall_s=14.0, train_s=8.0, first_step_s=5.0, steady_step_s=0.15, steps=21)]
+    grace = advise_module.MARK_GRACE_S
+    # steady step: after its first step, the leader's 0.8 s of steps, 3 x 1.5 times
+    assert cut_after_mark(rows, True) == ("first step", pytest.approx(3 * 1.5 * 0.8 + grace), "fast",
+                                          pytest.approx(0.8))
+    # training time: from the training's start, the leader's 1.0 s of training
+    assert cut_after_mark(rows, False) == ("training", pytest.approx(3 * 1.5 * 1.0 + grace), "fast",
+                                           pytest.approx(1.0))
+    # a leader of one step has no steps after its mark to count: no cut from the mark
+    assert cut_after_mark([{**rows[0], "steps": 1}], True) is None

@@ -2,16 +2,16 @@
 
 1. ``check`` first: only backends that serve the circuit and agree with the torch reference race;
    the others are dropped with the check's reason.
-2. Rounds: round r runs seed r of every backend still in the race, in an order shuffled per round
-   (as a sweep orders them), each in a fresh child, its row stored like a sweep's. A stored ok row of
-   the same configuration, seed and code is reused, so a second ``advise`` on the store costs nothing.
+2. Rounds: round r runs seed r of every backend still in the race, in an order shuffled per round (as a
+   sweep orders them), each in a fresh child, its row stored like a sweep's; stored ok rows of the same
+   configuration, seed and code are reused, so a second ``advise`` on the store costs nothing.
 3. After the first round, a backend slower than the leader by more than ``DROP_FACTOR`` (by median),
-   one that timed out or failed, is dropped with that reason. Within the first round a run is cut at
-   ``cut_after``: the slowest start seen so far (a run's wall time outside the span its figure measures:
-   imports, setup, a first step that compiles, evaluation) plus ``DROP_FACTOR`` times the leader's span
-   plus ``CUT_GRACE_S``. A backend whose figure is within ``DROP_FACTOR`` of the leader's finishes inside
-   that unless its start exceeds every start seen by more than the grace, so the cut drops what step 3
-   would drop, without paying for the rest of its run.
+   one that timed out or failed, is dropped with that reason. Within the first round, a run that cannot
+   come within ``DROP_FACTOR`` of the leader is cut, without paying for the rest of it: ``cut_after_mark``
+   ``DROP_FACTOR`` x ``MARK_SLACK`` x the leader's span (what its figure measures) plus ``MARK_GRACE_S``
+   after the child says its span began, unless it says it ended; and as a backstop ``cut_after``, the
+   slowest start seen so far (wall time outside the span) plus ``DROP_FACTOR`` x the leader's span plus
+   ``CUT_GRACE_S``.
 4. It stops when the report's rule separates the leader from every backend still racing (at least
    3 runs each, intervals apart: ``harness.results.stats.verdict``), or when the next round would not
    fit the budget (planned from the rounds' measured wall time), saying what budget would do.
@@ -31,9 +31,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from backends import BACKENDS, UserError
+from backends import BACKENDS, BASELINES, UserError
 
 from harness.inputs.config import RunConfig
+from harness.measuring import marks
 from harness.results.provenance import code_version
 from harness.results.stats import FASTER, MIN_RUNS, MIN_STEADY_STEPS, format_spread, spread_of, verdict
 from harness.results.store import Store, read_rows
@@ -42,10 +43,11 @@ from harness.results.words import plural
 DROP_FACTOR = 3.0      # a backend this many times slower than the leader after one round cannot catch up
 BUSY_REPEATS = 1       # a busy run is repeated this many times before it is kept as busy
 MAX_ROUNDS = 8         # beyond this many seeds, more runs rarely separate what they have not separated
-BASELINES = ("torch", "classical")     # the floor and the twin, not framework choices (unless asked)
 MIN_RUN_S = 5.0        # a fresh child needs seconds to import its frameworks: less than this left runs nothing
 NOT_RACED = "not raced: the budget ran out before its first run"
 CUT_GRACE_S = 10.0     # first-round cut: room for a slower start (imports, a jit compile) than any seen so far
+MARK_SLACK = 1.5       # the cut from a run's own mark: a span of steps is a sum, a steady step their median
+MARK_GRACE_S = 2.0     # ... and room for the mark's way to the parent and a slow step or two
 
 
 @dataclass(frozen=True)
@@ -169,8 +171,9 @@ def advise(cfg: AdviseConfig, results_dir="results", out=None) -> Advice:
                     if r == 0:             # a first run that never ran: say so, never guess
                         standings[name].dropped = NOT_RACED
                     continue
-                # why its timeout is shorter than its own: "budget", or "slow" (``slow``: cut_after's answer)
-                cut, slow, kept = None, None, None
+                # why its timeout is shorter than its own: "budget", or "slow" (``slow``: cut_after's answer;
+                # ``marked``: cut_after_mark's)
+                cut, slow, kept, marked = None, None, None, None
                 for attempt in range(BUSY_REPEATS + 1):
                     if row is None:
                         left = deadline - time.perf_counter()
@@ -183,9 +186,11 @@ def advise(cfg: AdviseConfig, results_dir="results", out=None) -> Advice:
                         slow = cut_after(first, by_step) if r == 0 and first else None
                         if slow is not None and slow[0] < timeout:
                             timeout, cut = slow[0], "slow"
+                        marked = cut_after_mark(first, by_step) if r == 0 and first else None
                         limited = dataclasses.replace(run_cfg, timeout_s=timeout)
                         t_run = time.perf_counter()
-                        fresh = run_config(limited, results_dir=results_dir, store=store, echo=None)
+                        fresh = run_config(limited, results_dir=results_dir, store=store, echo=None,
+                                           cut=marked[:2] if marked else None)
                         walls.setdefault(name, []).append(time.perf_counter() - t_run)
                         row = fresh if attempt == 0 or fresh.get("status") == "ok" else kept
                     if row.get("status") != "ok" or not row.get("busy") or attempt == BUSY_REPEATS:
@@ -194,7 +199,13 @@ def advise(cfg: AdviseConfig, results_dir="results", out=None) -> Advice:
                     kept, row = row, None
                 _take(standings[name], row)
                 took = True
-                if cut == "slow" and row.get("status") == "timeout":
+                if marked and row.get("status") == "timeout" and str(row.get("error") or "").startswith("cut "):
+                    what, after, lead, span = marked
+                    standings[name].dropped = (
+                        f"cut {after:.1f} s after its {what}: {DROP_FACTOR * MARK_SLACK:g}x the leader's "
+                        f"{_span_name(by_step)} ({lead}, {span:.2f} s) plus {MARK_GRACE_S:g} s, so its figure "
+                        f"could not come within {DROP_FACTOR:g}x the leader's")
+                elif cut == "slow" and row.get("status") == "timeout":
                     _, start, lead, span = slow
                     standings[name].dropped = (
                         f"cut after {row.get('timeout_s') or 0:.0f} s of its first run: the slowest start so far "
@@ -225,17 +236,38 @@ def _span_name(by_step: bool) -> str:
     return "steady steps" if by_step else "training"
 
 
+def _span(r: dict, by_step: bool) -> float:
+    return r["train_s"] - ((r.get("first_step_s") or 0.0) if by_step else 0.0)
+
+
+def _lead_row(rows: list[dict], by_step: bool) -> dict:
+    return min(rows, key=lambda r: (r.get("steady_step_s") or float("inf")) if by_step else r["train_s"])
+
+
 def cut_after(rows: list[dict], by_step: bool) -> tuple[float, float, str, float]:
     """When a first-round run is cut: (seconds, the slowest start seen, the leader, the leader's span).
 
     A run's span is what its figure measures (training; the steps after the first for the steady step) and
     its start everything else its wall time holds. A backend within ``DROP_FACTOR`` of the leader needs at
     most ``DROP_FACTOR`` x the leader's span, plus its own start."""
-    def span(r):
-        return r["train_s"] - ((r.get("first_step_s") or 0.0) if by_step else 0.0)
-    start = max(r["run_wall_s"] - span(r) for r in rows)
-    lead = min(rows, key=lambda r: (r.get("steady_step_s") or float("inf")) if by_step else r["train_s"])
-    return start + DROP_FACTOR * span(lead) + CUT_GRACE_S, start, lead["backend"], span(lead)
+    start = max(r["run_wall_s"] - _span(r, by_step) for r in rows)
+    lead = _lead_row(rows, by_step)
+    return start + DROP_FACTOR * _span(lead, by_step) + CUT_GRACE_S, start, lead["backend"], _span(lead, by_step)
+
+
+def cut_after_mark(rows: list[dict], by_step: bool) -> tuple[str, float, str, float] | None:
+    """The same cut counted from the run's own mark (its span's start, ``harness.measuring.marks``), so no
+    start has to be waited for: (the mark, seconds after it, the leader, the leader's span). The child says
+    when its span ends, and no cut comes after that (``run_config``); so a backend within ``DROP_FACTOR``
+    of the leader needs at most ``DROP_FACTOR`` x the leader's span, ``MARK_SLACK`` times that because a
+    steady step is a median and a span a sum (a few slow steps), plus ``MARK_GRACE_S``. None when the
+    leader's steady step is its only step (the figure then precedes its mark)."""
+    lead = _lead_row(rows, by_step)
+    if by_step and (lead.get("steps") or 0) < 2:
+        return None
+    span = _span(lead, by_step)
+    return ((marks.STEPPED if by_step else marks.TRAINING), DROP_FACTOR * MARK_SLACK * span + MARK_GRACE_S,
+            lead["backend"], span)
 
 
 def _key_of(row: dict) -> tuple:

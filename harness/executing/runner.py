@@ -14,7 +14,9 @@ its parent even when the parent is killed outright.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import json
+import math
 import os
 import re
 import shutil
@@ -34,6 +36,7 @@ from harness.inputs.config import RunConfig
 from harness.results.provenance import BUDGET_VARS
 from harness.results.quality import diverged, quality_line
 from harness.executing.signals import Interrupted, deferred, stop_signals, stoppable
+from harness.measuring import marks
 from harness.measuring.child import PARENT_PID_ENV
 from harness.results.rows import clean, fit
 from harness.results.store import SCHEMA_VERSION, RowNotStored, Store
@@ -65,15 +68,23 @@ STEP_LINE = re.compile(r"^epoch \d+/\d+  step \d+/\d+  ")
 STEP_LINES_EVERY_S = 30.0           # to a file or pipe, one step line per this many seconds at most
 
 
-def _pump(stream, tail: collections.deque, echo):
+def _pump(stream, tail: collections.deque, echo, heard: dict | None = None):
     """Drain the child's output to the end, whatever happens to ``echo``: a child blocked on a full pipe
     would look like a hang, and its run like a timeout.
 
     Step lines update one line in place on a terminal; elsewhere (a log file) they are thinned out.
+    The child's marks (``harness.measuring.marks``) go to ``heard`` (mark -> time.monotonic()), nowhere else.
     """
     in_place, last_step_line = _isatty(echo), None
     open_line = False                  # a step line is on the terminal without its newline
     for line in iter(stream.readline, ""):
+        mark, before = marks.heard(line)
+        if mark is not None:
+            if heard is not None:
+                heard.setdefault(mark, time.monotonic())
+            if not before.strip():
+                continue
+            line = before + "\n"          # a library's unfinished line, ended by the mark: still its line
         step = bool(STEP_LINE.match(line))
         if not step:
             tail.append(line.rstrip("\n"))
@@ -145,19 +156,22 @@ def _signal_name(code: int) -> str:
         return f"signal {-code}"
 
 
-def run_config(cfg: RunConfig, results_dir="results", echo="stderr", store: Store | None = None) -> dict:
+def run_config(cfg: RunConfig, results_dir="results", echo="stderr", store: Store | None = None,
+               cut: tuple[str, float] | None = None) -> dict:
     """Resolve ``cfg``, train it in a child process, store its row and return the row.
 
     ``store``: an open ``Store`` (a sweep keeps one); otherwise the store in
     ``results_dir`` is opened, and checked, before anything else. Raises
-    ``RowNotStored`` when the finished row could not be stored.
+    ``RowNotStored`` when the finished row could not be stored. ``cut``: (a mark, seconds): the run is
+    also stopped that many seconds after the child says the mark (``harness.measuring.marks``), unless it
+    says its training is over first, and stored as a timeout whose ``timeout_s`` is where that left it.
     """
     cfg = cfg.resolve()
     if echo == "stderr":
         echo = sys.stderr            # looked up now: the command line may have made it safe since import
     if store is None:
         with Store(results_dir) as own:
-            return run_config(cfg, results_dir, echo, own)
+            return run_config(cfg, results_dir, echo, own, cut)
     _remove_stale_run_dirs()
     env = child_env(cfg.threads, cfg.env)
     env[PARENT_PID_ENV] = str(os.getpid())
@@ -174,11 +188,16 @@ def run_config(cfg: RunConfig, results_dir="results", echo="stderr", store: Stor
             proc = subprocess.Popen([sys.executable, "-m", "harness.measuring.child", result_path], stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
                                     start_new_session=True)
-            pump = threading.Thread(target=_pump, args=(proc.stdout, tail, echo), daemon=True)
+            heard: dict = {}
+            pump = threading.Thread(target=_pump, args=(proc.stdout, tail, echo, heard), daemon=True)
             pump.start()
             _hand_over(proc, json.dumps(cfg.as_dict()))
             with stoppable():                  # the one place a stop signal acts at once
-                returncode = proc.wait(timeout=cfg.timeout_s)
+                returncode = _wait(proc, cfg.timeout_s, heard, cut)
+        except _Cut as stopped:
+            _kill_group(proc)
+            status, error = "timeout", f"cut {cut[1]:.1f} s after its {cut[0]}"
+            cfg = dataclasses.replace(cfg, timeout_s=math.floor(stopped.after_s * 100) / 100)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
             status, error = "timeout", f"timed out after {cfg.timeout_s:g} s"
@@ -214,6 +233,42 @@ def run_config(cfg: RunConfig, results_dir="results", echo="stderr", store: Stor
                 status = "failed"
                 error = _cause(tail, returncode)
         return _record(cfg, store, status, error, tail, figures, returncode, started)
+
+
+class _Cut(Exception):
+    """The run was stopped ``after_s`` seconds from its start, at its ``cut``."""
+
+    def __init__(self, after_s: float):
+        super().__init__(after_s)
+        self.after_s = after_s
+
+
+POLL_S = 0.2        # how often a wait looks for the mark its cut counts from (until it has come)
+
+
+def _wait(proc, timeout_s, heard: dict, cut) -> int:
+    """The child's exit status; TimeoutExpired at ``timeout_s``, _Cut ``cut[1]`` s after the mark ``cut[0]``
+    (no cut once the child has said its training is over: evaluation is not what a cut is for)."""
+    if cut is None:
+        return proc.wait(timeout=timeout_s)
+    start = time.monotonic()
+    end = start + timeout_s if timeout_s else float("inf")
+    while True:
+        said = heard.get(cut[0]) if marks.TRAINED not in heard else None
+        armed = said is not None and said + cut[1] < end
+        limit = said + cut[1] if armed else end
+        left = limit - time.monotonic()
+        if left <= 0:
+            code = proc.poll()
+            if code is not None:       # it ended just then: its own end, not the cut's
+                return code
+            if armed:
+                raise _Cut(time.monotonic() - start)
+            raise subprocess.TimeoutExpired(proc.args, timeout_s)
+        try:                           # look again for the marks at least every POLL_S until the end
+            return proc.wait(timeout=min(left, POLL_S) if marks.TRAINED not in heard else left)
+        except subprocess.TimeoutExpired:
+            continue
 
 
 RUN_DIR_PREFIX = "harness-run-"

@@ -17,7 +17,7 @@ from torch import nn
 from backends import UserError, backend_spec, build_layer
 from backends.sources import load_source
 
-from harness.measuring import EVAL_BATCH, load, probe
+from harness.measuring import EVAL_BATCH, load, marks, probe
 from harness.results import stats
 from harness.measuring.closure import ClosureSteps, needs_closure
 from harness.tasks import task_spec
@@ -181,6 +181,7 @@ def train(cfg, setup_started: float, progress=_progress, sampler: probe.Sampler 
     if sampler is not None:
         sampler.span("train")
     machine0 = load.mark()         # just outside the clock: reading /proc costs a fraction of a millisecond
+    marks.say(marks.TRAINING)      # so the parent can cut a run that cannot keep up (advise), from here
     cpu0, wall0 = probe.cpu_seconds(), time.perf_counter()
     said = wall0
     for epoch in range(cfg.epochs):
@@ -199,6 +200,8 @@ def train(cfg, setup_started: float, progress=_progress, sampler: probe.Sampler 
                 timed.collect_backward(time.perf_counter())
                 optimizer.step()
             step_s.append(time.perf_counter() - t)
+            if len(step_s) == 1:
+                marks.say(marks.STEPPED)   # between steps: in train_s, in no step's time
             running += loss.item()
             if step_s[-1] > SLOW_STEP_S and b + 1 < steps_per_epoch and time.perf_counter() - said >= PROGRESS_EVERY_S:
                 said = time.perf_counter()        # the epoch's own line follows its last step
@@ -209,6 +212,7 @@ def train(cfg, setup_started: float, progress=_progress, sampler: probe.Sampler 
         progress(f"epoch {epoch + 1}/{cfg.epochs}  loss {loss_per_epoch[-1]:.4f}  "
                  f"elapsed {time.perf_counter() - wall0:.1f}s")
     train_s = time.perf_counter() - wall0
+    marks.say(marks.TRAINED)       # the span is over: what follows (evaluation, counting) is not cut for speed
     train_cpu_s = probe.cpu_seconds() - cpu0
     machine_load = load.figures(machine0, load.mark(), cfg.threads)
     train_peak_rss_mib = probe.peak_rss_mib() if peak_reset else None
