@@ -75,6 +75,10 @@ _KOKKOS = _LIGHTNING + ("pennylane_lightning.lightning_kokkos_ops",)
 _QISKIT_ML = _QISKIT + ("qiskit_machine_learning",)
 _QULACS = _PENNYLANE + ("pennylane_qulacs", "qulacs")
 
+# the references every pick is measured against, not framework choices: the plain-torch statevector (the
+# floor a framework could reach) and the classical twin (no circuit at all)
+BASELINES = ("torch", "classical")
+
 BACKENDS: dict[str, BackendSpec] = {s.name: s for s in [
     BackendSpec("qiskit-shift", "backends.qiskit.shift", "qiskit", "aer", "parameter-shift", True,
                 _QISKIT, "Aer + our batched parameter-shift autograd function"),

@@ -29,8 +29,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from backends import UserError
-from backends.registry import BACKENDS
+from backends import BASELINES, UserError
 
 from harness.results.fields import IDENTITY
 from harness.executing import busy
@@ -112,11 +111,13 @@ def race_figure(row: dict) -> tuple[float, float, float] | None:
 def far_behind(factor: float, figures: dict[str, tuple[float, float, float]], backend: str) -> str | None:
     """Why ``backend`` runs no more seeds, or None: the low end of its first-round figure lies more than
     ``factor`` times beyond the high end of the leader's (the lowest median among ``figures``, backend ->
-    ``race_figure``; the classical twin, which has no circuit, never leads). Low against high, as the
-    report's far-apart clause compares them, so what is skipped here is what the report can still place."""
+    ``race_figure``). The references (``BASELINES``: the torch statevector, the classical twin) never lead
+    and are never skipped: the report picks among the frameworks and measures them against the references.
+    Low against high, as the report's far-apart clause compares them, so what is skipped here is what the
+    report can still place."""
     mine = figures.get(backend)
-    rivals = {b: f for b, f in figures.items() if not (b in BACKENDS and BACKENDS[b].simulator == "none")}
-    if not mine or not rivals:
+    rivals = {b: f for b, f in figures.items() if b not in BASELINES}
+    if not mine or not rivals or backend in BASELINES:
         return None
     leader = min(rivals, key=lambda b: rivals[b][0])
     if leader == backend or mine[1] <= factor * rivals[leader][2]:

@@ -5,12 +5,9 @@ from __future__ import annotations
 import math
 import numpy as np
 import pandas as pd
-from backends import BACKENDS
+from backends import BACKENDS, BASELINES
 from harness.results.stats import FASTER, NOT_DISTINGUISHABLE, SLOWER, Spread, format_spread, verdict
 from harness.reporting.groups import IDENTITY
-
-
-BASELINES = ("torch", "classical")          # the floor, not a framework choice
 
 
 CHOICES = tuple(b for b in BACKENDS if b not in BASELINES)
