@@ -207,3 +207,13 @@ def test_the_cut_from_a_mark_counts_the_leaders_span_by_hand():
                                            pytest.approx(1.0))
     # a leader of one step has no steps after its mark to count: no cut from the mark
     assert cut_after_mark([{**rows[0], "steps": 1}], True) is None
+
+
+def test_the_leader_is_labelled_a_pick_only_when_the_rule_separated_it(raced):
+    import dataclasses
+
+    from harness.executing.advise import format_advice
+    _, advice = raced
+    assert "  classical (pick): " in format_advice(advice)
+    text = format_advice(dataclasses.replace(advice, separated=False))
+    assert "  classical (leads, not separated): " in text and "(pick)" not in text

@@ -398,7 +398,8 @@ def format_advice(a: Advice) -> str:
     for s in shown:
         mem = sorted(r.get("train_peak_rss_mib") or 0 for r in s.rows)[len(s.rows) // 2]
         cores = sorted(r.get("train_effective_cores") or 0 for r in s.rows)[len(s.rows) // 2]
-        tag = " (pick)" if s.backend == a.pick else " (runner-up)" if s.backend == a.runner_up else ""
+        lead = " (pick)" if a.separated else " (leads, not separated)"     # a leader the rule has not picked
+        tag = lead if s.backend == a.pick else " (runner-up)" if s.backend == a.runner_up else ""
         if s.dropped and s.backend != a.runner_up:
             continue
         lines.append(f"  {s.backend}{tag}: {a.by} {format_spread(s.figure(by_step))}; training memory "
