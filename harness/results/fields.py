@@ -72,7 +72,8 @@ FIELDS: tuple[Field, ...] = (
     Field("lr", _N, _CONFIG, identity=True, label="lr {}"),
     Field("train_size", _I, _CONFIG, "samples, per class for MNIST", identity=True, label="train {}"),
     Field("test_size", _I, _CONFIG, "samples, per class for MNIST", identity=True, label="test {}"),
-    Field("timeout_s", _N, _CONFIG, "not part of the identity: it changes no figure", unit="s"),
+    Field("timeout_s", _N, _CONFIG, "not part of the identity: it changes no figure; for a run advise cut "
+          "(error \"cut ...\"), where the cut came", unit="s"),
     # --- time ---
     Field("setup_s", _N, _TIME, "interpreter start to the first training step", "s", "setup"),
     Field("circuit_load_s", _N, _TIME, "building the circuit (importing a file), part of setup", "s", "setup"),
