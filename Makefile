@@ -27,10 +27,13 @@ report: setup
 	$(PY) -m harness report --results $(READOUT_DIR)
 	$(MAKE) readme
 
-# the installed wheel first (a user's install, outside the checkout), then every test
+# the installed wheel first (a user's install, outside the checkout), then every test on TEST_WORKERS
+# pytest processes (pytest-xdist), a test file to one worker (--dist loadfile: a module's fixtures are
+# made once); most tests wait on child processes, so two workers fit two cores
+TEST_WORKERS ?= 2
 test: setup
 	scripts/check_wheel.sh
-	$(PY) -m pytest -q --benchmark-disable tests benchmarks
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --benchmark-disable tests benchmarks
 
 # README's list of row fields, regenerated from harness/results/fields.py, and its "Which should I pick?",
 # the report's summary of results/reference (a test fails when either is stale)
@@ -59,9 +62,14 @@ overhead: setup
 # REF_DIR and READOUT_DIR move the two stores (a fresh measurement beside the committed one).
 REF_DIR ?= results/reference
 READOUT_DIR ?= results/readouts
-REF := $(PY) -m harness sweep --results $(REF_DIR) --threads 2 --backends all --drop-slow 4
+REF_EVERY_SEED := $(PY) -m harness sweep --results $(REF_DIR) --threads 2
+REF := $(REF_EVERY_SEED) --backends all --drop-slow 4
 SCALING := --tasks scaling --batch-sizes 16 --epochs 1 --train-size 336 --seeds 0,1,2
-READOUT := $(PY) -m harness sweep --results $(READOUT_DIR) --threads 2 --drop-slow 4 $(SCALING) --layers 1 --timeout 90
+READOUT_EVERY_SEED := $(PY) -m harness sweep --results $(READOUT_DIR) --threads 2 $(SCALING) --layers 1 --timeout 90
+READOUT := $(READOUT_EVERY_SEED) --drop-slow 4
+# the question's own four (adjoint or backprop, with and without device_vjp), three seeds each where the
+# crossovers lie, whatever leads there: --drop-slow would leave one of a pair with one run, and no crossover
+QUESTION := default-backprop,lightning-adjoint,lightning-adjoint-vjp,default-adjoint-vjp
 # the backends that decide "adjoint or backprop?" per readout, with the references and both TensorCircuit-NG paths
 DECIDING := default-backprop,lightning-adjoint,lightning-adjoint-vjp,default-adjoint-vjp,torch,kokkos-adjoint,kokkos-adjoint-vjp,tc-jax,tc-torch
 # the parameter-shift family the readout axis leaves to `make readouts-shift` (README: what the 3 hours hold)
@@ -70,11 +78,13 @@ reference: setup
 	$(REF) --tasks moons,mnist01,mnist37 --seeds 0,1,2 --timeout 900
 	$(REF) --tasks tutorial-classify,tutorial-parity,tutorial-regress --seeds 0,1,42 --timeout 900
 	$(REF) --tasks mnist01 --circuit tutorial --epochs 10 --seeds 0,1,2 --timeout 900
+	$(REF_EVERY_SEED) $(SCALING) --qubits 12,14,16 --layers 1 --timeout 60 --backends $(QUESTION)
 	$(REF) $(SCALING) --qubits 2,4,6,8,10,12,14,16 --layers 1 --timeout 60
 	# depth where the 1-layer crossovers lie
 	$(REF) $(SCALING) --qubits 8,12,16 --layers 3 --timeout 60
 	# the readout axis, in a store of its own: Z on every wire is the 1-layer grid above, copied, not run twice
 	$(PY) scripts/share_rows.py $(REF_DIR) $(READOUT_DIR) --layers 1 --backends $(DECIDING),qiskit-shift
+	$(READOUT_EVERY_SEED) --qubits 12,14,16 --observables z0,ising --backends $(QUESTION)
 	$(READOUT) --qubits 2,4,8,12,14,16 --observables z0,z-all,ising --backends $(DECIDING),qiskit-shift
 	$(READOUT) --qubits 4,8,12 --observables zz-ring,xyz-all --backends $(DECIDING)
 	# lightning.kokkos with its documentation's OpenMP binding, beside its default (above)

@@ -1,11 +1,13 @@
 """What a results store cost in machine time, and where it went: child wall time summed per part.
 
-    python scripts/machine_time.py results/readouts [--by task,observables]
+    python scripts/machine_time.py results/readouts [--by task,observables] [--not-in results/reference]
 
 Every run's ``run_wall_s`` (the whole run seen from the parent: a fresh interpreter, setup, training,
 evaluation, work counting) split into training (``train_s``), setup (``setup_s``: interpreter start to the
 first step), evaluation (``eval_s``), timed-out runs (their whole wall) and the rest (process start before
 the child's clock, work counting, writing the row). Rows of every status count: a timeout cost its time too.
+``--not-in STORE`` leaves out the rows STORE holds too (same run_id): what ``scripts/share_rows.py`` copied
+there was measured, and paid for, once.
 """
 from __future__ import annotations
 
@@ -22,10 +24,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results")
     parser.add_argument("--by", default="task", help="comma-separated row fields to group by (default task)")
+    parser.add_argument("--not-in", metavar="STORE", help="leave out the rows this store holds too (by run_id)")
     args = parser.parse_args(argv)
     by = [f for f in args.by.split(",") if f]
+    shared = {r.get("run_id") for r in read_rows(args.not_in, warn=False).rows} if args.not_in else set()
     parts: dict[tuple, dict[str, float]] = {}
     for r in read_rows(args.results, warn=False).rows:
+        if r.get("run_id") in shared:
+            continue
         key = tuple(str(r.get(f)) for f in by)
         p = parts.setdefault(key, dict(runs=0, wall=0.0, train=0.0, setup=0.0, evaluation=0.0, timeouts=0.0))
         wall = r.get("run_wall_s") or 0.0

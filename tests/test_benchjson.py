@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 
@@ -171,8 +172,12 @@ def test_reads_a_real_pytest_benchmark_file(tmp_path):
         "    benchmark.pedantic(sum, args=([1, 2, 3],), rounds=4, warmup_rounds=1, iterations=1)\n")
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     out = tmp_path / "real.json"
+    # a pytest of its own, as a user runs it: a pytest-xdist worker's variables would make pytest-benchmark
+    # believe it runs in parallel and disable itself
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_tiny.py",
-                           f"--benchmark-json={out}"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+                           f"--benchmark-json={out}"], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
     df = read_benchmark_json(out)

@@ -227,3 +227,17 @@ def test_anchors_follow_github_and_number_repeats():
             Section("Memory"), Section("Memory")]
     assert anchors(secs) == ["which-should-i-pick", "adjoint-or-backprop-does-device_vjp-change-the-answer",
                              "memory", "memory-1"]
+
+
+def test_the_import_sizes_the_text_names_are_the_stores_own_medians():
+    """Medians by framework, by hand: Qiskit (350, 360) -> 355; PennyLane (540, 560; its MNIST row, whose setup
+    holds the images, left out) -> 550; torch 300. A framework without runs is not named."""
+    from harness.reporting.render.document import _import_sizes
+    runs = pd.DataFrame({"backend": ["qiskit-shift", "qiskit-shift", "default-backprop", "lightning-adjoint",
+                                     "default-backprop", "torch"],
+                         "task": ["moons", "scaling", "moons", "moons", "mnist01", "moons"],
+                         "setup_peak_rss_mib": [350.0, 360.0, 540.0, 560.0, 900.0, 300.0]})
+    assert _import_sizes(runs) == " (about 355 MiB for Qiskit and Aer, 550 for PennyLane, 300 for torch alone here)"
+    without_qiskit = runs[runs["backend"] != "qiskit-shift"]
+    assert _import_sizes(without_qiskit) == " (about 550 MiB for PennyLane, 300 for torch alone here)"
+    assert _import_sizes(runs.iloc[:0]) == ""

@@ -61,6 +61,26 @@ def _intro(report: Report) -> Section:
     return Section("How to read this report", text)
 
 
+# the frameworks whose import size the text names, as the backend registry names them
+_IMPORTS = {"qiskit": "Qiskit and Aer", "pennylane": "PennyLane", "torch": "torch alone"}
+
+
+def _import_sizes(runs: pd.DataFrame) -> str:
+    """' (about 356 MiB for Qiskit and Aer, 550 for PennyLane, ... here)': each framework's median setup peak
+    over this store's ok runs outside MNIST (whose setup also holds the images), measured, not a constant."""
+    from backends import BACKENDS
+    if runs.empty or "setup_peak_rss_mib" not in runs:
+        return ""
+    ok = runs[~runs["task"].astype(str).str.startswith("mnist")]
+    framework = ok["backend"].map(lambda b: getattr(BACKENDS.get(b), "framework", None))
+    said = []
+    for name, label in _IMPORTS.items():
+        peaks = ok.loc[framework == name, "setup_peak_rss_mib"].dropna()
+        if len(peaks):
+            said.append(f"{peaks.median():.0f}{' MiB' if not said else ''} for {label}")
+    return f" (about {', '.join(said)} here)" if said else ""
+
+
 def _pick(report: Report, figures) -> Section:
     sec = Section("Which should I pick?")
     sec.text = ["Per configuration, among the framework backends (torch and classical are references, not "
@@ -70,7 +90,7 @@ def _pick(report: Report, figures) -> Section:
                 "Least memory ranks each run's whole-run peak above its own setup peak (VmHWM at the end of setup: "
                 "the interpreter with that backend's frameworks imported, the data loaded and the model built, "
                 "measured per backend and configuration), so it compares what each backend adds, not the size of "
-                "its imports (about 355 MiB for Qiskit, 425 for PennyLane here); the raw whole-run peak is beside it.",
+                f"its imports{_import_sizes(report.runs)}; the raw whole-run peak is beside it.",
                 "Best balance: first the backends whose test accuracy (regression: test MSE) is distinguishably "
                 "worse than the best median's are dropped (the quality column names them; overlapping intervals "
                 "drop nothing); of the rest, those that another beats by the rule in time or whole-run peak without "
