@@ -164,8 +164,14 @@ def test_a_stop_signal_is_held_while_a_row_is_stored_and_acts_at_once_in_the_wai
     assert [signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)] == handlers
 
 
-def test_sigkill_to_the_parent_ends_the_child_by_itself(store):
+def test_sigkill_to_the_parent_ends_the_child_by_itself(store, tmp_path, monkeypatch):
     results, before = store
+    # a temp folder of its own: any other harness run on the machine (another test worker's) removes a dead
+    # parent's run folder first thing, as this test's own clean-up does below
+    private = tmp_path / "tmp"
+    private.mkdir()
+    monkeypatch.setenv("TMPDIR", str(private))
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
     proc = _start("run", "--backend", "torch", *LONG, "--results", str(results))
     child = _child_of(proc.pid)
     _wait_mapped(child, "libtorch")       # torch loads after the child's first lines, where it ties itself to us
