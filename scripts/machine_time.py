@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.results.store import read_rows  # noqa: E402
+from harness.results.store import read_rows, store_path  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -27,6 +27,10 @@ def main(argv=None) -> int:
     parser.add_argument("--not-in", metavar="STORE", help="leave out the rows this store holds too (by run_id)")
     args = parser.parse_args(argv)
     by = [f for f in args.by.split(",") if f]
+    for folder in filter(None, (args.results, args.not_in)):
+        if not store_path(folder).exists():      # a typo must not read as an empty store
+            print(f"machine_time: no results store at {folder} (a folder holding runs.jsonl, or a .jsonl file)", file=sys.stderr)
+            return 2
     shared = {r.get("run_id") for r in read_rows(args.not_in, warn=False).rows} if args.not_in else set()
     parts: dict[tuple, dict[str, float]] = {}
     for r in read_rows(args.results, warn=False).rows:

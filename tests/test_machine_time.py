@@ -3,21 +3,17 @@
 tests/golden/runs2.jsonl holds 51 rows: 36 scaling rows at 1 layer (12 of them default-backprop's, ok at 4,
 6, 8 and 10 qubits over 3 seeds) and 15 moons rows.
 """
-import importlib.util
 import json
 from pathlib import Path
 
 from harness.results.store import store_path
+from load_script import load_script
 
 GOLDEN = Path(__file__).parent / "golden" / "runs2.jsonl"
-SCRIPT = Path(__file__).parents[1] / "scripts" / "machine_time.py"
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("machine_time", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("machine_time")
 
 
 def _store(folder: Path, rows: list[dict]) -> Path:
@@ -45,3 +41,12 @@ def test_rows_another_store_holds_are_left_out(tmp_path, capsys):
     assert _script().main([str(whole), "--by", "backend", "--not-in", str(other)]) == 0
     left = _lines(capsys.readouterr().out)
     assert left["total"][:2] == ["39", "39.0"] and left["default-backprop"][:2] == ["3", "3.0"]  # its moons rows
+
+
+def test_a_store_that_is_not_there_is_one_line_not_an_empty_total(tmp_path, capsys):
+    whole = _store(tmp_path / "whole", [json.loads(line) for line in GOLDEN.read_text().splitlines()])
+    assert _script().main([str(whole), "--not-in", str(tmp_path / "typo")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (f"machine_time: no results store at {tmp_path / 'typo'} "
+                            "(a folder holding runs.jsonl, or a .jsonl file)\n")

@@ -4,21 +4,17 @@ tests/golden/runs2.jsonl holds 36 scaling rows at 1 layer: ok at 4, 6, 8 and 10 
 default-backprop and lightning-adjoint (3 seeds each: 12 rows apiece), ok at 4, 6 and 8 for
 default-adjoint (9 rows), and 3 timeouts; the other 15 rows are moons.
 """
-import importlib.util
 import json
 from pathlib import Path
 
 from harness.results.store import read_rows, store_path
+from load_script import load_script
 
 GOLDEN = Path(__file__).parent / "golden" / "runs2.jsonl"
-SCRIPT = Path(__file__).parents[1] / "scripts" / "share_rows.py"
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("share_rows", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("share_rows")
 
 
 def _source(tmp_path) -> Path:
