@@ -85,11 +85,15 @@ class Sampler:
         self._sample()
 
     def _sample(self):
+        # the span is read before counting: a count the background thread took in one span and recorded after
+        # a preemption would otherwise land in the next span (6 threads of "setup" seen in "train", under load)
+        with self._lock:
+            span = self._span
         # our own sampler thread is not the workload's
         threads = (thread_count() or 1) - 1
         children = child_count()
         with self._lock:
-            peaks = self.spans.setdefault(self._span, {"threads": 0, "children": 0})
+            peaks = self.spans.setdefault(span, {"threads": 0, "children": 0})
             peaks["threads"] = max(peaks["threads"], threads)
             peaks["children"] = max(peaks["children"], children)
             self.peak_threads = max(self.peak_threads, threads)
