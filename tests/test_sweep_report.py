@@ -462,3 +462,37 @@ def test_a_timeout_of_one_readout_skips_nothing_of_another(tmp_path, monkeypatch
     assert counts["ok"] == 2 and counts["skipped (stored)"] == 1 and counts["skipped (too big)"] == 1
     ran = [(r["observables"], r["seed"], r["status"]) for r in read_rows(tmp_path).rows]
     assert ran == [("ising", 0, "timeout"), ("z0", 0, "ok"), ("z0", 1, "ok")]
+
+
+def test_a_timeout_speaks_for_more_layers_and_qubits_not_fewer_nor_other_families():
+    from harness.executing.timeouts import TooBig
+
+    def key(qubits, layers, seed=0, backend="torch", observables=None):
+        return (("backend", backend), ("layers", layers), ("observables", observables), ("qubits", qubits),
+                ("seed", seed), ("task", "scaling"))
+
+    too_big = TooBig()
+    too_big.note(key(8, 1))                      # this sweep's own timeout: 8 qubits, 1 layer, seed 0
+    skipped = {(q, l, s) for q in (6, 8, 10) for l in (1, 3) for s in (0, 1) if too_big.speaks_for(key(q, l, s), 60)}
+    # by hand: every size with at least 8 qubits and 1 layer, but the timed-out run itself (seed 0, 8, 1)
+    assert skipped == {(8, 1, 1), (8, 3, 0), (8, 3, 1), (10, 1, 0), (10, 1, 1), (10, 3, 0), (10, 3, 1)}
+    assert too_big.speaks_for(key(10, 3), 60) == "8 qubits with 1 layer ran out of time (seed 0)"
+    assert not too_big.speaks_for(key(16, 3, backend="tc-jax"), 60)            # another backend
+    assert not too_big.speaks_for(key(16, 3, observables="z0"), 60)           # another readout
+    # a stored timeout speaks only for a run given no more time than it had
+    stored = TooBig({key(8, 1): 60.0})
+    assert stored.speaks_for(key(8, 3), 60) and stored.speaks_for(key(12, 1), 30)
+    assert not stored.speaks_for(key(8, 3), 90) and not stored.speaks_for(key(8, 3), None)
+
+
+def test_a_stored_one_layer_timeout_skips_the_deeper_grid_of_another_sweep(tmp_path, held):
+    base = RunConfig(epochs=1, threads=1, timeout_s=SHORT)
+    shallow = SweepConfig(backends=("torch",), tasks=("scaling",), seeds=(0,), qubits=(3,), layers=(1,), base=base)
+    assert run_sweep(shallow, tmp_path)["timeout"] == 1
+    deep = SweepConfig(backends=("torch",), tasks=("scaling",), seeds=(0, 1), qubits=(2, 3, 4), layers=(3,), base=base)
+    counts = run_sweep(deep, tmp_path)
+    # 3 layers at 3 and 4 qubits (both seeds) are skipped; 2 qubits is smaller than what ran out, so it runs
+    # (held, it times out in seed 0, and that stops its seed 1)
+    assert counts["skipped (too big)"] == 5 and counts["timeout"] == 1
+    assert [(r["qubits"], r["layers"]) for r in read_rows(tmp_path).rows] == [(3, 1), (2, 3)]
+    assert len(held.pids()) == 2

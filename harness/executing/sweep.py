@@ -5,8 +5,9 @@ and layers only vary the scaling task. Runs go one after another by default,
 so timings do not disturb each other. A sweep is resumable: a configuration
 already stored as ok is skipped (``force`` re-runs it). A failed or timed-out
 run is recorded and the sweep goes on; on the scaling task, once a size times
-out (or is killed), larger qubit counts of that backend, layer count and batch
-size are skipped, since they would only time out again. A stored timeout of
+out (or is killed), the sizes it speaks for (as many qubits and layers or more,
+of that backend and batch size: ``harness.executing.timeouts``) are skipped,
+since they would only time out again. A stored timeout of
 this code is a result too: resuming keeps it (and skips what it stopped)
 unless the new timeout is longer or ``retry_timeouts`` asks to run it again.
 With ``drop_slow``, a backend whose first-round (first-seed) run lies more than
@@ -40,6 +41,7 @@ from harness.results.provenance import code_version, thread_env
 from harness.results.quality import short_quality
 from harness.executing.runner import child_env, run_config, steps_only
 from harness.executing.signals import Interrupted, stop_signals
+from harness.executing.timeouts import TooBig
 from harness.results.store import RowNotStored, Store, read_rows, store_path
 from harness.results.words import plural, verb
 from harness.inputs.circuits import readout_refusal
@@ -81,13 +83,6 @@ def config_key(d: dict) -> tuple:
 def planned_key(cfg: RunConfig) -> tuple:
     """The key a run of ``cfg`` will be stored under, the thread environment included."""
     return config_key({**cfg.as_dict(), "thread_env": thread_env(child_env(cfg.threads, cfg.env))})
-
-
-def size_family(key: tuple) -> tuple:
-    """The configurations a timeout speaks for: its key (``planned_key``) but the size and the seed. A readout,
-    a circuit, an environment or a thread count of its own is a family of its own: an ``ising`` run that ran
-    out of time at 16 qubits says nothing about ``z0`` there."""
-    return tuple((k, v) for k, v in key if k not in ("qubits", "seed"))
 
 
 def race_of(key: tuple) -> tuple:
@@ -265,8 +260,7 @@ class Progress:
         if sweep.retry_timeouts or sweep.force:
             self.stored_timeouts = {}
         self.done_elsewhere: set = set()
-        # size family (size_family) -> (qubits, seed) of the smallest size that ran out of time
-        self.too_big: dict[tuple, tuple[int, int]] = {}
+        self.too_big = TooBig(self.stored_timeouts)       # what a timeout, stored or this sweep's, speaks for
         self.spent, self.ran, self.done = 0.0, 0, 0
         self.warned: set = set()
         self.warned_busy: set = set()
@@ -282,17 +276,16 @@ class Progress:
     def decide(self, cfg) -> Claim | None:
         """The configuration's claim when it is to run now; None (said and counted) when it is skipped."""
         key = planned_key(cfg)
-        limit, limit_seed = self.too_big.get(size_family(key), (None, None))
         if not self.sweep.force and key in self.stored_ok:
             return self._skip(cfg, "skipped (stored)", "stored")
         if cfg.timeout_s is not None and self.stored_timeouts.get(key, 0) >= cfg.timeout_s:
             # as if it had just timed out: its larger sizes are skipped as well
-            self._note_timeout(cfg, key)
+            self.too_big.note(key)
             return self._skip(cfg, "skipped (stored)", f"stored: timed out at {self.stored_timeouts[key]:g} s "
                                                        f"(--retry-timeouts runs it again)")
-        if cfg.qubits and limit is not None and (cfg.qubits > limit or (cfg.qubits == limit and cfg.seed != limit_seed)):
-            # larger sizes would only time out again; the same size is not retried with other seeds
-            return self._skip(cfg, "skipped (too big)", f"skipped: {plural(limit, 'qubit')} ran out of time (seed {limit_seed})")
+        too_big = self.too_big.speaks_for(key, cfg.timeout_s)
+        if too_big:          # larger sizes would only time out again; the same size is not retried with other seeds
+            return self._skip(cfg, "skipped (too big)", f"skipped: {too_big}")
         behind = self.first_round.behind(key, self.sweep.drop_slow)
         if behind:
             return self._skip(cfg, "skipped (far behind)", f"skipped: {behind}")
@@ -340,12 +333,13 @@ class Progress:
         """A row that is stored: counted, a timeout noted for the larger sizes, its line printed."""
         self.spent += seconds
         self.ran += 1
-        self.estimate.add(unseeded(self.pending.pop(id(cfg), None) or planned_key(cfg)), seconds)
+        key = self.pending.pop(id(cfg), None) or planned_key(cfg)
+        self.estimate.add(unseeded(key), seconds)
         self.done += 1
         status = row["status"]
         self.counts[status] += 1
         if status in ("timeout", "killed"):
-            self._note_timeout(cfg)
+            self.too_big.note(key)
         self.first_round.note(row)
         if status == "ok":
             status += f" (training {row['train_s']:.1f} s, {short_quality(row)}{busy.short(row)})"
@@ -355,13 +349,6 @@ class Progress:
         if busy.warning(row) and cfg.backend not in self.warned_busy:      # once per backend: the lines show each
             self.warned_busy.add(cfg.backend)
             print(f"warning: {busy.warning(row)}", file=self.out, flush=True)
-
-    def _note_timeout(self, cfg, key: tuple | None = None) -> None:
-        """Larger sizes of this size family (``size_family``), and this size with other seeds, are skipped."""
-        size_key = size_family(key or planned_key(cfg))
-        limit = self.too_big.get(size_key, (None, None))[0]
-        if cfg.qubits and (limit is None or cfg.qubits < limit):
-            self.too_big[size_key] = (cfg.qubits, cfg.seed)
 
     def _line(self, cfg, status: str) -> None:
         print(f"[{_bar(self.done, self.total)}] {self.done}/{self.total}  {self.label(cfg)}: {status}",
