@@ -77,8 +77,9 @@ DECIDING := default-backprop,lightning-adjoint,lightning-adjoint-vjp,default-adj
 SHIFT_NEW := kokkos-shift,qiskit-ml-lincomb,qiskit-ml-reverse,qulacs-shift
 # A workload the grid repeats (the textbook's MNIST network with another digit pair, or with the tutorial's
 # circuit; the 1-layer scaling grid with 3 layers) runs what can decide its pick, with the Qiskit paths its
-# document teaches, not every parameter-shift backend again: their cost per step is counted work (shifted
-# circuits), measured on mnist01 and the 1-layer grid, and with 3 layers most ran out of time (README).
+# document teaches, not every backend again: those left out (the parameter-shift family, default-adjoint, the
+# other qiskit-ml gradients) are measured on mnist01 and the 1-layer grid, and with 3 layers each ran out of
+# time at 8 or 12 qubits on 2026-12-02 (README: what the 3 hours hold).
 REPEAT := $(DECIDING),qiskit-shift,classical
 QISKIT_ML := qiskit-ml,qiskit-ml-lincomb,qiskit-ml-reverse
 reference: setup

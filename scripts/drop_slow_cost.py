@@ -3,8 +3,9 @@
     python scripts/drop_slow_cost.py results/reference --factor 4 [--outside-s 0.1] [--keep DIR]
 
 For every race (a configuration but its backend and seed), the store's lowest seed is the first round, as a
-sweep over seeds 0,1,2 runs it, and the sweep's own rule decides (``harness.executing.sweep.FirstRound``): a
-backend whose first run lies more than FACTOR beyond the leader's there would have run no later seed. The
+sweep over seeds 0,1,2 runs it, and the sweep's own rule decides (``harness.executing.dropslow.FirstRound``): a
+backend whose first run lies more than FACTOR beyond the leader's there would have run no later seed, unless
+the leader over every seed comes within the report's reach of it (``FirstRound.catch_up``). The
 machine time those later runs took (``run_wall_s``, whatever their status) is what the rule spares. Rows
 measured before the child ended with ``os._exit`` also paid the interpreter's teardown outside the child's
 clock: of each kept row's ``run_wall_s - child_wall_s``, what exceeds ``--outside-s`` (what is left outside
@@ -21,16 +22,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.executing.sweep import FirstRound, config_key  # noqa: E402
+from harness.executing.dropslow import FirstRound  # noqa: E402
+from harness.executing.sweep import config_key  # noqa: E402
 from harness.results.store import read_rows, store_path  # noqa: E402
 
 
 def spared(rows: list[dict], factor: float) -> list[bool]:
-    """For each row: would the rule have skipped it?"""
+    """For each row: would the rule have skipped it, and not run it after all when the grid was done
+    (``FirstRound.catch_up``, judged on every seed's rows here)?"""
     first = FirstRound(min((r["seed"] for r in rows), default=None))
     for r in rows:
-        first.note(r)
-    return [bool(first.behind(config_key(r), factor)) for r in rows]
+        first.note(r, config_key(r))
+    return [bool(first.behind(config_key(r), factor)) and not first.catch_up(config_key(r)) for r in rows]
 
 
 def main(argv=None) -> int:

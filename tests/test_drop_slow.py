@@ -1,15 +1,18 @@
 """`sweep --drop-slow`: after the first seed, a backend far behind its size's leader runs no more seeds, and the
 report's rule places a figure measured once behind a well-measured one only when it is far beyond it."""
+import dataclasses
 import io
 import json
 
 import pytest
 
 from backends import UserError
-from harness.executing.sweep import Progress, SweepConfig, expand, far_behind, run_sweep
+from harness.executing.dropslow import far_behind
+from harness.executing.sweep import Progress, SweepConfig, expand, run_sweep
 from harness.inputs.config import RunConfig
 from harness.results.stats import FASTER, FAR_APART, NOT_DISTINGUISHABLE, SLOWER, spread_of, verdict
 from harness.results.store import read_rows, store_path
+from held import Holder
 
 
 def test_one_run_far_beyond_a_full_interval_is_behind_it_and_never_ahead():
@@ -77,3 +80,67 @@ def test_a_backend_far_behind_after_the_first_seed_runs_no_more_seeds(tmp_path):
 def test_drop_slow_takes_a_factor_above_one(factor, tmp_path):
     with pytest.raises(UserError, match=r"^drop-slow factor must be a finite number above 1 and at most"):
         run_sweep(SweepConfig(backends=("torch",), drop_slow=factor), tmp_path)
+
+
+def _figure_row(backend, seed, step_s, spread=0.05):
+    return {"status": "ok", "task": "scaling", "backend": backend, "seed": seed, "steady_step_s": step_s,
+            "steady_step_stats_s": {"q1": step_s - spread, "q3": step_s + spread}}
+
+
+def _key(backend, seed):
+    return (("backend", backend), ("qubits", 8), ("seed", seed), ("task", "scaling"))
+
+
+@pytest.mark.parametrize("later_s, seeds, caught_up", [
+    (1.0, 3, False),     # the leader stays at 0.95-1.05: 4.4 lies beyond 4 x 1.05 = 4.2, the report places it
+    (1.15, 3, True),     # its later seeds reach 1.20: 4.4 is within 4 x 1.20 = 4.8, the report could not
+    (1.15, 2, False),    # two runs of the leader: the report claims nothing there whatever runs
+])
+def test_a_skipped_backend_runs_after_all_when_the_leader_over_every_seed_comes_within_reach(later_s, seeds,
+                                                                                             caught_up):
+    from harness.executing.dropslow import FirstRound
+    first = FirstRound(0)
+    rows = [_figure_row("default-backprop", 0, 1.0), _figure_row("default-shift", 0, 4.5, spread=0.1)]
+    rows += [_figure_row("default-backprop", s, later_s) for s in range(1, seeds)]
+    for r in rows:
+        first.note(r, _key(r["backend"], r["seed"]))
+    assert first.behind(_key("default-shift", 1), 4) == \
+        "4.5x slower than default-backprop in the first seed (--drop-slow 4)"     # 4.4 > 4 x 1.05
+    assert first.catch_up(_key("default-shift", 1)) is caught_up
+
+
+def test_a_busy_run_decides_nothing_for_drop_slow():
+    from harness.executing.dropslow import FirstRound
+    first = FirstRound(0)
+    for r in (_figure_row("default-backprop", 0, 1.0) | {"busy": True}, _figure_row("default-shift", 0, 4.5)):
+        first.note(r, _key(r["backend"], r["seed"]))
+    assert first.behind(_key("default-shift", 1), 4) is None        # its only rival's run was busy
+
+
+def test_the_sweep_runs_what_it_skipped_once_the_leaders_later_seeds_come_within_reach(tmp_path, monkeypatch):
+    """torch's real seed-0 row, copied with chosen steps: default-backprop's three seeds (the later two slower)
+    and default-shift's first, 4.5x behind default-backprop's first. The sweep of default-shift over seeds 0-1
+    skips seed 1 in the grid, then runs it (held, so it times out at once): over every seed the report could
+    not place its one run behind the leader."""
+    base = RunConfig(epochs=1, threads=1, train_size=32, test_size=4, timeout_s=120)
+    grid = dict(tasks=("scaling",), qubits=(2,), layers=(1,))
+    assert run_sweep(SweepConfig(backends=("torch",), seeds=(0,), base=base, **grid), tmp_path)["ok"] == 1
+    (row,) = read_rows(tmp_path).rows
+
+    def copy(backend, seed, step_s, spread):
+        stats = dict(row["steady_step_stats_s"], median=step_s, q1=step_s - spread, q3=step_s + spread)
+        return dict(row, backend=backend, seed=seed, run_id=f"{backend}-{seed}", steady_step_s=step_s,
+                    steady_step_stats_s=stats)
+    hand = [copy("default-backprop", 0, 1.0, 0.05), copy("default-shift", 0, 4.5, 0.1),
+            copy("default-backprop", 1, 1.15, 0.05), copy("default-backprop", 2, 1.15, 0.05)]
+    store_path(tmp_path).write_text("".join(json.dumps(r) + "\n" for r in hand))
+    holder = Holder(tmp_path / "held")
+    monkeypatch.setenv("PYTHONPATH", str(holder.path))
+    out = io.StringIO()
+    counts = run_sweep(SweepConfig(backends=("default-shift",), seeds=(0, 1), drop_slow=4,
+                                   base=dataclasses.replace(base, timeout_s=0.3), **grid), tmp_path, out=out)
+    assert counts["skipped (stored)"] == 1 and counts["skipped (far behind)"] == 0 and counts["timeout"] == 1
+    assert "default-shift seed 1 q2 l1 b16: skipped: 4.5x slower than default-backprop" in out.getvalue()
+    assert "catching up: 1 configuration --drop-slow skipped after the first seed is no longer 4x behind" \
+        in out.getvalue()
+    assert len(holder.pids()) == 1 and read_rows(tmp_path).rows[-1]["seed"] == 1

@@ -400,6 +400,30 @@ def test_resume_knows_rows_from_other_code(swept, tmp_path, capsys, monkeypatch)
     assert read_rows(results).rows[-1]["code_version"] == code_version()
 
 
+def test_resume_keeps_runs_timed_on_a_busy_machine_unless_asked(swept, tmp_path, capsys, monkeypatch):
+    results = _copy(swept, tmp_path / "res")
+    path = store_path(results)
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    # both rows as if the machine had been busy; torch's also stored a second time, quiet (a re-run that was)
+    for r in rows:
+        r["busy"] = True
+    quiet_torch = dict(next(r for r in rows if r["backend"] == "torch"), busy=False, run_id="quiet0000000")
+    path.write_text("".join(json.dumps(r) + "\n" for r in [*rows, quiet_torch]))
+    sweep = SweepConfig(backends=("classical", "torch"), tasks=("moons",), seeds=(0,), base=TINY)
+    kept = run_sweep(sweep, results)
+    assert kept["skipped (stored)"] == 2 and sum(kept.values()) == 2
+    assert ("1 stored ok run was timed on a busy machine (the report leaves busy runs out); it is kept "
+            "(re-run it with --rerun-busy)") in capsys.readouterr().err
+    # asked to, only the configuration with no quiet run starts a child (held here, so it times out)
+    holder = Holder(tmp_path / "held")
+    monkeypatch.setenv("PYTHONPATH", str(holder.path))
+    rerun = run_sweep(dataclasses.replace(sweep, rerun_busy=True, base=dataclasses.replace(TINY, timeout_s=SHORT)),
+                      results)
+    assert rerun["timeout"] == 1 and rerun["skipped (stored)"] == 1 and len(holder.pids()) == 1
+    assert read_rows(results).rows[-1]["backend"] == "classical"
+    assert "it will be re-run" in capsys.readouterr().err
+
+
 def test_a_timeout_stops_its_size_in_later_rounds_too(tmp_path, held):
     sweep = SweepConfig(backends=("torch",), tasks=("scaling",), seeds=(0, 1), qubits=(2, 3), layers=(1,),
                         base=RunConfig(epochs=1, threads=1, timeout_s=SHORT))

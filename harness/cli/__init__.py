@@ -106,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="re-run stored ok configurations that were measured by other code (code_version)")
     p.add_argument("--retry-timeouts", action="store_true",
                    help="re-run stored timeouts of this code (kept as results by default, like ok runs)")
+    p.add_argument("--rerun-busy", action="store_true",
+                   help="re-run stored ok configurations whose every run was timed on a busy machine")
     p.add_argument("--drop-slow", type=_typed("number", "drop-slow factor"), metavar="FACTOR",
                    help="after the first seed, run no more seeds of a backend whose run lies this many times "
                         "beyond its race's leader (default: every seed of every backend)")

@@ -7,7 +7,7 @@ from backends import UserError
 
 
 def run(*, backends=("all",), tasks=("moons",), seeds=(0,), qubits=(), layers=(), batch_sizes=(), force=False,
-        rerun_other_code=False, retry_timeouts=False, drop_slow=None, executor="local", address=None, per_node=1, circuit=None,
+        rerun_other_code=False, retry_timeouts=False, rerun_busy=False, drop_slow=None, executor="local", address=None, per_node=1, circuit=None,
         observables=None, input_names=None, weight_names=None, digits=None, shots=None, threads=None, env=(), timeout=None, epochs=None, lr=None, train_size=None,
         test_size=None, data_dir=None, results="results") -> int:
     """Exit status 0 when no run failed or was killed, else 1."""
@@ -24,7 +24,7 @@ def run(*, backends=("all",), tasks=("moons",), seeds=(0,), qubits=(), layers=()
     counts = run_sweep(SweepConfig(backends=backends, tasks=tasks, seeds=seeds, qubits=qubits, layers=layers,
                                    batch_sizes=batch_sizes, base=base, force=force,
                                    rerun_other_code=rerun_other_code, retry_timeouts=retry_timeouts,
-                                   drop_slow=drop_slow),
+                                   rerun_busy=rerun_busy, drop_slow=drop_slow),
                        results_dir=results, executor=executor, address=address, per_node=per_node)
     from harness.cli.common import where_rows
     print("sweep done: " + (", ".join(f"{v} {k}" for k, v in counts.items() if v) or "nothing to run"),

@@ -30,7 +30,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from backends import BASELINES, UserError
+from backends import UserError
 
 from harness.results.fields import IDENTITY
 from harness.executing import busy
@@ -39,9 +39,11 @@ from harness.executing.eta import Estimate, unseeded
 from harness.inputs.config import RunConfig
 from harness.results.provenance import code_version, thread_env
 from harness.results.quality import short_quality
+from harness.results.stats import FAR_APART
 from harness.executing.runner import child_env, run_config, steps_only
 from harness.executing.signals import Interrupted, stop_signals
 from harness.executing.timeouts import TooBig
+from harness.executing.dropslow import FirstRound
 from harness.results.store import RowNotStored, Store, read_rows, store_path
 from harness.results.words import plural, verb
 from harness.inputs.circuits import readout_refusal
@@ -64,6 +66,7 @@ class SweepConfig:
     force: bool = False
     rerun_other_code: bool = False            # re-run stored ok runs whose code version differs
     retry_timeouts: bool = False              # re-run stored timeouts of this code (a slow spell, say)
+    rerun_busy: bool = False                  # re-run stored ok runs timed on a busy machine (``busy``)
     drop_slow: float | None = None            # after the first seed, skip the later seeds of a backend this
                                               # many times beyond its race's leader (None: every seed)
 
@@ -83,62 +86,6 @@ def config_key(d: dict) -> tuple:
 def planned_key(cfg: RunConfig) -> tuple:
     """The key a run of ``cfg`` will be stored under, the thread environment included."""
     return config_key({**cfg.as_dict(), "thread_env": thread_env(child_env(cfg.threads, cfg.env))})
-
-
-def race_of(key: tuple) -> tuple:
-    """The configurations a backend races against in ``drop_slow``: its key but the backend and the seed."""
-    return tuple((k, v) for k, v in key if k not in ("backend", "seed"))
-
-
-def race_figure(row: dict) -> tuple[float, float, float] | None:
-    """What a race is decided by, as the report ranks (the steady step on ``scaling``, else training time):
-    (median, low, high), low and high the run's own quartiles where it has them (steady steps), as the
-    report's intervals are made."""
-    if row.get("task") != "scaling":
-        value = row.get("train_s")
-        return (value, value, value) if value else None
-    median, stats = row.get("steady_step_s"), row.get("steady_step_stats_s") or {}
-    if not median:
-        return None
-    return median, min(median, stats.get("q1") or median), max(median, stats.get("q3") or median)
-
-
-def far_behind(factor: float, figures: dict[str, tuple[float, float, float]], backend: str) -> str | None:
-    """Why ``backend`` runs no more seeds, or None: the low end of its first-round figure lies more than
-    ``factor`` times beyond the high end of the leader's (the lowest median among ``figures``, backend ->
-    ``race_figure``). The references (``BASELINES``: the torch statevector, the classical twin) never lead
-    and are never skipped: the report picks among the frameworks and measures them against the references.
-    Low against high, as the report's far-apart clause compares them, so what is skipped here is what the
-    report can still place."""
-    mine = figures.get(backend)
-    rivals = {b: f for b, f in figures.items() if b not in BASELINES}
-    if not mine or not rivals or backend in BASELINES:
-        return None
-    leader = min(rivals, key=lambda b: rivals[b][0])
-    if leader == backend or mine[1] <= factor * rivals[leader][2]:
-        return None
-    return f"{mine[0] / rivals[leader][0]:.1f}x slower than {leader} in the first seed (--drop-slow {factor:g})"
-
-
-class FirstRound:
-    """The first seed's figures of every race (``race_of``), for ``drop_slow``: what the sweep has seen of
-    ``seed`` (stored rows and its own), and whether a configuration of a later seed is far behind."""
-
-    def __init__(self, seed):
-        self.seed = seed
-        self.figures: dict[tuple, dict[str, tuple[float, float, float]]] = {}     # race -> backend -> figure
-
-    def note(self, row: dict) -> None:
-        figure = race_figure(row) if row.get("status") == "ok" and row.get("seed") == self.seed else None
-        if figure:
-            self.figures.setdefault(race_of(config_key(row)), {})[row["backend"]] = figure
-
-    def behind(self, key: tuple, factor: float | None) -> str | None:
-        """Why the configuration of ``key`` runs no more seeds (``far_behind``), or None."""
-        fields = dict(key)
-        if not factor or fields["seed"] == self.seed:
-            return None
-        return far_behind(factor, self.figures.get(race_of(key), {}), fields["backend"])
 
 
 ORDER_SEED = 20261122      # fixes the shuffled backend order of every round
@@ -206,11 +153,11 @@ def _bar(done: int, total: int, width: int = 24) -> str:
     return "#" * filled + "-" * (width - filled)
 
 
-def _stored_ok(results_dir, rerun_other_code: bool, out, estimate: Estimate) -> tuple[set, dict, int, list]:
-    """Keys of the configurations stored as ok (by this code, and unless re-running them, by other code),
-    the timeouts this code stored (key -> the timeout in seconds), where the store ended when read, and the
-    kept ok rows themselves;
-    ``estimate`` learns the durations of the stored runs."""
+def _stored_ok(results_dir, sweep: SweepConfig, planned: set, out, estimate: Estimate) -> tuple[set, dict, int, list]:
+    """Keys of the configurations stored as ok (by this code, and unless re-running them, by other code or on a
+    busy machine), the timeouts this code stored (key -> the timeout in seconds), where the store ended when
+    read, and the kept ok rows themselves; ``estimate`` learns the durations of the stored runs. ``planned``:
+    the keys of the grid's configurations, the only busy runs said (a store holds other grids' too)."""
     here = code_version()
     read = read_rows(results_dir)
     estimate.stored(read.rows, here, config_key)
@@ -220,18 +167,32 @@ def _stored_ok(results_dir, rerun_other_code: bool, out, estimate: Estimate) -> 
             key = config_key(r)
             timeouts[key] = max(timeouts.get(key, 0), r["timeout_s"])
     ok = [r for r in read.rows if r.get("status") == "ok"]
-    other = [r for r in ok if r.get("code_version") != here]
-    if other:
-        versions = sorted({str(r.get("code_version") or "unrecorded") for r in other})
-        one = len(other) == 1
-        what = ("it will be re-run" if one else "they will be re-run") if rerun_other_code else (
-            "it is kept (re-run it with --rerun-other-code)" if one else
-            "they are kept (re-run them with --rerun-other-code)")
-        print(f"warning: {plural(len(other), 'stored ok run')} {verb(len(other), 'comes', 'come')} from other "
-              f"code (code version {', '.join(versions[:3])}{' ...' if len(versions) > 3 else ''}; this code is "
-              f"{here}); {what}", file=out, flush=True)
-    kept = [r for r in ok if not (rerun_other_code and r.get("code_version") != here)]
+    _say_kept(out, [r for r in ok if r.get("code_version") != here], sweep.rerun_other_code,
+              ("comes from other code", "come from other code"), "--rerun-other-code",
+              "code version {versions}; this code is " + here)
+    # a busy row stands for its configuration only when no quiet row of it is stored: the report reads the quiet
+    quiet = {config_key(r) for r in ok if r.get("busy") is not True}
+    busy_only = {k for k in (config_key(r) for r in ok if r.get("busy") is True) if k in planned and k not in quiet}
+    _say_kept(out, [r for r in ok if config_key(r) in busy_only], sweep.rerun_busy,
+              ("was timed on a busy machine", "were timed on a busy machine"), "--rerun-busy",
+              "the report leaves busy runs out")
+    kept = [r for r in ok if not (sweep.rerun_other_code and r.get("code_version") != here)
+            and not (sweep.rerun_busy and config_key(r) in busy_only)]
     return {config_key(r) for r in kept}, timeouts, read.end, kept
+
+
+def _say_kept(out, rows: list[dict], rerun: bool, what: tuple[str, str], option: str, detail: str) -> None:
+    """One warning for the stored ok runs a sweep could run again: that they are kept, or will be re-run.
+    ``what``: the verb phrase for one run and for several."""
+    if not rows:
+        return
+    versions = sorted({str(r.get("code_version") or "unrecorded") for r in rows})
+    detail = detail.format(versions=", ".join(versions[:3]) + (" ..." if len(versions) > 3 else ""))
+    one = len(rows) == 1
+    then = ("it will be re-run" if one else "they will be re-run") if rerun else (
+        f"it is kept (re-run it with {option})" if one else f"they are kept (re-run them with {option})")
+    print(f"warning: {plural(len(rows), 'stored ok run')} {verb(len(rows), *what)} ({detail}); {then}",
+          file=out, flush=True)
 
 
 COUNTS = ("ok", "failed", "timeout", "killed", "skipped (stored)", "skipped (too big)",
@@ -250,13 +211,15 @@ class Progress:
         self.sweep, self.results_dir, self.out, self.total = sweep, results_dir, out, total
         self.counts = dict.fromkeys(COUNTS, 0)
         self.estimate = Estimate(lanes)
-        self.stored_ok, self.stored_timeouts, self.offset, kept = _stored_ok(results_dir, sweep.rerun_other_code,
-                                                                             out, self.estimate)
-        self.first_round = FirstRound(configs[0].seed if configs else None)     # drop_slow's; stored rows count
-        for r in kept:
-            self.first_round.note(r)
         # id(config) -> its key, for the configurations still to run (the ETA's)
         self.pending = {id(c): planned_key(c) for c in configs}
+        self.stored_ok, self.stored_timeouts, self.offset, kept = _stored_ok(
+            results_dir, sweep, set(self.pending.values()), out, self.estimate)
+        self.first_round = FirstRound(configs[0].seed if configs else None)     # drop_slow's; stored rows count
+        for r in kept:
+            self.first_round.note(r, config_key(r))
+        self.behind: list = []          # the configurations drop_slow skipped, for catch_up
+        self.caught_up: set = set()     # id() of those running after all
         if sweep.retry_timeouts or sweep.force:
             self.stored_timeouts = {}
         self.done_elsewhere: set = set()
@@ -286,8 +249,9 @@ class Progress:
         too_big = self.too_big.speaks_for(key, cfg.timeout_s)
         if too_big:          # larger sizes would only time out again; the same size is not retried with other seeds
             return self._skip(cfg, "skipped (too big)", f"skipped: {too_big}")
-        behind = self.first_round.behind(key, self.sweep.drop_slow)
+        behind = None if id(cfg) in self.caught_up else self.first_round.behind(key, self.sweep.drop_slow)
         if behind:
+            self.behind.append(cfg)
             return self._skip(cfg, "skipped (far behind)", f"skipped: {behind}")
         claim = Claim(self.results_dir, key)
         # rows other sweeps stored while we ran count as done here too
@@ -304,6 +268,23 @@ class Progress:
             claim.release()
             return self._skip(cfg, "skipped (stored)", "stored (by another sweep meanwhile)")
         return claim
+
+    def catch_up(self) -> list:
+        """The configurations drop_slow skipped that the report could not place behind the leader over every
+        seed (``FirstRound.catch_up``), once, to run now; their skips are taken back from the counts."""
+        again = [c for c in self.behind if self.first_round.catch_up(planned_key(c))]
+        self.behind = []
+        for cfg in again:
+            self.caught_up.add(id(cfg))
+            self.pending[id(cfg)] = planned_key(cfg)
+            self.counts["skipped (far behind)"] -= 1
+            self.done -= 1
+        if again:
+            print(f"catching up: {plural(len(again), 'configuration')} --drop-slow skipped after the first seed "
+                  f"{verb(len(again), 'is', 'are')} no longer {FAR_APART:g}x behind the leader over every seed, "
+                  f"so the report could not place {verb(len(again), 'it', 'them')}; running "
+                  f"{verb(len(again), 'it', 'them')} now", file=self.out, flush=True)
+        return again
 
     def _skip(self, cfg, count: str, status: str) -> None:
         self.pending.pop(id(cfg), None)
@@ -324,7 +305,7 @@ class Progress:
         # what is stored already will be skipped, not run: it costs no time
         eta = self.estimate.left(unseeded(k) for i, k in self.pending.items()
                                  if i == id(cfg) or (self.sweep.force or k not in self.stored_ok)
-                                 and not self.first_round.behind(k, self.sweep.drop_slow))
+                                 and (i in self.caught_up or not self.first_round.behind(k, self.sweep.drop_slow)))
         eta = f" {eta}" if eta else ""
         print(f"[{_bar(self.done, self.total)}] {self.done + 1}/{self.total}{eta}  {self.label(cfg)} ...",
               file=self.out, flush=True)
@@ -340,7 +321,7 @@ class Progress:
         self.counts[status] += 1
         if status in ("timeout", "killed"):
             self.too_big.note(key)
-        self.first_round.note(row)
+        self.first_round.note(row, key)
         if status == "ok":
             status += f" (training {row['train_s']:.1f} s, {short_quality(row)}{busy.short(row)})"
         else:
@@ -402,10 +383,13 @@ def run_sweep(sweep: SweepConfig, results_dir="results", out=None, executor: str
             progress = Progress(sweep, results_dir, out, len(configs), configs,
                                 lanes=1 if cluster is None else cluster.lanes(configs))
             try:
-                if cluster is None:
-                    _run_local(configs, progress, store)
-                else:
-                    cluster.run(configs, progress, store)
+                todo = configs
+                while todo:          # the grid, then once what drop_slow skipped that the report cannot place
+                    if cluster is None:
+                        _run_local(todo, progress, store)
+                    else:
+                        cluster.run(todo, progress, store)
+                    todo = progress.catch_up() if todo is configs else []
             except (KeyboardInterrupt, RowNotStored) as stop:
                 progress.stopped(stop)
                 raise

@@ -81,11 +81,12 @@ def configurations(df: pd.DataFrame) -> pd.DataFrame:
         shown = shown_by_task[rec["task"]]
         varying = [f for f in IDENTITY if f != "task" and (
             len(set(shown.values())) > 1 if f == "thread_env" else same_task[f].nunique() > 1)]
-        parts = [(f, fields.label(f, shown[rec["config"]] if f == "thread_env" else rec[f])) for f in varying]
+        # a built-in circuit's digest follows from its name, size and readout (shown beside it), so it names
+        # nothing a reader could tell apart; a file's digest tells two versions of the file apart
+        parts = [(f, fields.label(f, shown[rec["config"]] if f == "thread_env" else rec[f])) for f in varying
+                 if not (f == "circuit_digest" and "/" not in str(rec["circuit"]))]
         labels.append(", ".join([rec["task"]] + [p for f, p in parts if p]))
-        # as the family key: a built-in circuit's digest changes with its size, so it does not name the family
-        family_labels.append(", ".join([rec["task"]] + [p for f, p in parts if p and f != "qubits" and not (
-            f == "circuit_digest" and "/" not in str(rec["circuit"]))]))
+        family_labels.append(", ".join([rec["task"]] + [p for f, p in parts if p and f != "qubits"]))
     configs["label"] = labels
     configs["family_label"] = family_labels
     configs["settings"] = [", ".join(p for p in (fields.label(f, rec[f]) for f in IDENTITY if f != "task") if p)
