@@ -61,12 +61,14 @@ overhead: setup
 # where it stopped; stored configurations of the same code are skipped), then the report. --drop-slow 4:
 # one seed, not three, for a backend whose first run lies more than 4x beyond its race's leader (README).
 # REF_DIR and READOUT_DIR move the two stores (a fresh measurement beside the committed one).
+# --rerun-busy: resumed, a reference sweep runs again what was timed while something else used the machine.
 REF_DIR ?= results/reference
 READOUT_DIR ?= results/readouts
-REF_EVERY_SEED := $(PY) -m harness sweep --results $(REF_DIR) --threads 2
+REF_EVERY_SEED := $(PY) -m harness sweep --results $(REF_DIR) --threads 2 --rerun-busy
 REF := $(REF_EVERY_SEED) --backends all --drop-slow 4
 SCALING := --tasks scaling --batch-sizes 16 --epochs 1 --train-size 336 --seeds 0,1,2
-READOUT_EVERY_SEED := $(PY) -m harness sweep --results $(READOUT_DIR) --threads 2 $(SCALING) --layers 1 --timeout 90
+READOUT_EVERY_SEED := $(PY) -m harness sweep --results $(READOUT_DIR) --threads 2 --rerun-busy $(SCALING) --layers 1 \
+	--timeout 90
 READOUT := $(READOUT_EVERY_SEED) --drop-slow 4
 # the question's own four (adjoint or backprop, with and without device_vjp), three seeds each where the
 # crossovers lie, whatever leads there: --drop-slow would leave one of a pair with one run, and no crossover

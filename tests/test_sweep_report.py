@@ -15,7 +15,7 @@ from harness.reporting.report import build_report
 from harness.reporting.render import write
 from harness.reporting.render.common import _colors
 from harness.results.store import read_rows, store_path
-from harness.executing.sweep import SweepConfig, run_sweep
+from harness.executing.sweep import Progress, SweepConfig, expand, run_sweep
 from held import Holder
 
 GOLDEN = Path(__file__).parent / "golden" / "runs.jsonl"
@@ -520,3 +520,39 @@ def test_a_stored_one_layer_timeout_skips_the_deeper_grid_of_another_sweep(tmp_p
     assert counts["skipped (too big)"] == 5 and counts["timeout"] == 1
     assert [(r["qubits"], r["layers"]) for r in read_rows(tmp_path).rows] == [(3, 1), (2, 3)]
     assert len(held.pids()) == 2
+
+
+def test_a_built_in_circuits_timeout_speaks_across_its_digests_and_a_files_does_not():
+    from harness.executing.timeouts import TooBig
+
+    def key(circuit, digest, qubits):
+        return (("backend", "torch"), ("circuit", circuit), ("circuit_digest", digest), ("layers", 1),
+                ("observables", "z0"), ("qubits", qubits), ("seed", 0), ("task", "scaling"))
+
+    too_big = TooBig()
+    too_big.note(key("entangler", "aaaa", 8))
+    too_big.note(key("/home/me/mine.py", "cccc", 8))
+    # z0 on 12 qubits is another built-in circuit (another digest), still of the family
+    assert too_big.speaks_for(key("entangler", "bbbb", 12), 60)
+    assert too_big.speaks_for(key("/home/me/mine.py", "cccc", 12), 60)
+    assert not too_big.speaks_for(key("/home/me/mine.py", "dddd", 12), 60)     # another version of the file
+
+
+def test_a_stored_timeout_an_ok_run_replaced_stops_nothing(tmp_path):
+    """torch at 2 qubits ran ok for real; its row stored again before it as a timeout of this code (a slow spell
+    that --retry-timeouts re-ran): 3 qubits is still to run, while the timeout alone would stop it."""
+    base = RunConfig(epochs=1, threads=1, train_size=32, test_size=4, timeout_s=60)
+    grid = SweepConfig(backends=("torch",), tasks=("scaling",), seeds=(0,), qubits=(2, 3), layers=(1,), base=base)
+    small = dataclasses.replace(grid, qubits=(2,))
+    assert run_sweep(small, tmp_path)["ok"] == 1
+    (row,) = read_rows(tmp_path).rows
+    timeout = dict(row, status="timeout", run_id="timedout0000", timeout_s=60.0)
+    for rows, runs in (([timeout, row], True), ([timeout], False)):
+        store_path(tmp_path).write_text("".join(json.dumps(r) + "\n" for r in rows))
+        configs = expand(grid)
+        progress = Progress(grid, tmp_path, io.StringIO(), len(configs), configs)
+        (larger,) = [c for c in configs if c.qubits == 3]
+        claim = progress.decide(larger)
+        assert (claim is not None) is runs
+        if claim is not None:
+            claim.release()

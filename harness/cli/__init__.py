@@ -110,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="re-run stored ok configurations whose every run was timed on a busy machine")
     p.add_argument("--drop-slow", type=_typed("number", "drop-slow factor"), metavar="FACTOR",
                    help="after the first seed, run no more seeds of a backend whose run lies this many times "
-                        "beyond its race's leader (default: every seed of every backend)")
+                        "beyond its race's leader, at least 4 (the report's far-apart factor); default: every "
+                        "seed of every backend")
     p.add_argument("--executor", choices=("local", "ray"), default="local",
                    help="local: one run after another here (default); ray: one Ray task per configuration")
     p.add_argument("--address", help="ray: join the Ray cluster at this address (default: start one here)")

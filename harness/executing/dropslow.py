@@ -80,17 +80,19 @@ class FirstRound:
         return far_behind(factor, self.figures.get(race_of(key), {}), fields["backend"])
 
     def catch_up(self, key: tuple) -> bool:
-        """Whether a configuration ``behind`` skipped is to run after all: the leader over every seed has the
-        report's runs (``MIN_RUNS``), and the skipped backend's first-seed run no longer lies beyond
-        ``FAR_APART`` times its interval (or it leads itself). With a leader short of runs the report makes no
-        claim about this race whatever runs here."""
+        """Whether a configuration ``behind`` skipped is to run after all: the skipped backend has fewer runs
+        than the report compares (``MIN_RUNS``), the leader over every seed has them, and the skipped
+        backend's runs no longer all lie beyond ``FAR_APART`` times the leader's interval, as the report's
+        far-apart clause reads them (or it leads itself). With a leader short of runs the report makes no claim
+        about this race whatever runs here."""
         fields = dict(key)
-        figures = self.every_seed.get(race_of(key), {})
-        runs = {b: list(seeds.values()) for b, seeds in figures.items() if b not in BASELINES}
-        mine = self.figures.get(race_of(key), {}).get(fields["backend"])
-        if not mine or not runs:
+        runs = {b: list(seeds.values()) for b, seeds in self.every_seed.get(race_of(key), {}).items()
+                if b not in BASELINES}
+        mine = runs.get(fields["backend"], [])
+        if not mine or len(mine) >= MIN_RUNS:
             return False
         leader = min(runs, key=lambda b: median(f[0] for f in runs[b]))
         if leader == fields["backend"]:
             return True
-        return len(runs[leader]) >= MIN_RUNS and mine[1] <= FAR_APART * max(f[2] for f in runs[leader])
+        low = min(f[1] for f in mine)
+        return len(runs[leader]) >= MIN_RUNS and low <= FAR_APART * max(f[2] for f in runs[leader])

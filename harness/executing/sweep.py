@@ -223,7 +223,9 @@ class Progress:
         if sweep.retry_timeouts or sweep.force:
             self.stored_timeouts = {}
         self.done_elsewhere: set = set()
-        self.too_big = TooBig(self.stored_timeouts)       # what a timeout, stored or this sweep's, speaks for
+        # what a timeout, stored or this sweep's, speaks for; not one an ok run of its configuration replaced
+        # since (--retry-timeouts after a slow spell), as the report reads the newer row
+        self.too_big = TooBig({k: t for k, t in self.stored_timeouts.items() if k not in self.stored_ok})
         self.spent, self.ran, self.done = 0.0, 0, 0
         self.warned: set = set()
         self.warned_busy: set = set()

@@ -28,6 +28,7 @@ from backends.sources import is_file, load_source, with_observables
 from harness.inputs.circuits import check_readout_names, choose_circuit, parameter_names, readout_axis
 from harness.inputs.resources import check_memory
 from harness.results.provenance import BUDGET_VARS, allowed_cpus
+from harness.results.stats import FAR_APART
 from harness.results.store import no_results, store_path
 from harness.tasks import TASKS, task_spec
 from harness.results.words import did_you_mean, plural
@@ -47,7 +48,9 @@ NUMBERS: dict[str, tuple[float, float, bool]] = {
     "timeout": (0.0, 1e6, False),        # seconds; beyond this threading's waits overflow anyway
     "tolerance": (0.0, 1.0, True),
     "fail-if-slower ratio": (1.0, 1e6, True),    # B/A: 1.1 fails on anything distinguishably 10% slower
-    "drop-slow factor": (1.0, 1e6, False),       # x the leader's figure: 1 would drop every backend but one
+    # x the leader's figure: below the report's far-apart factor a skipped run could not be placed behind the
+    # leader, so the sweep would run it after the grid anyway (harness.executing.dropslow)
+    "drop-slow factor": (FAR_APART, 1e6, True),
 }
 _shown = checks.shown
 
