@@ -153,3 +153,23 @@ def test_fail_if_slower_gates_on_the_rule_and_the_ratio(tmp_path, capsys, b_rows
         assert "compare: 10 figures of B slower than A by more than 1.5x" in err
     else:
         assert slower == []
+
+
+def test_compare_names_another_vm_build_of_the_same_cpu(tmp_path):
+    def build(name):
+        return lambda row: dict(row, machine=dict(row["machine"], platform=f"Linux-6.18.44-fc-{name}-x86_64"))
+    a, b = _store(tmp_path / "a", build("v669")), _store(tmp_path / "b", build("v1098"))
+    assert compare(a, b).warnings == [
+        "A and B differ in machine (platform): Linux-6.18.44-fc-v669-x86_64 (A) vs Linux-6.18.44-fc-v1098-x86_64 (B)"]
+
+
+def test_compare_says_how_every_group_moved_at_once(tmp_path):
+    def slower(row):             # every figure 1.5x, as on a slower machine
+        stats = {k: v * 1.5 if k != "n" else v for k, v in (row.get("steady_step_stats_s") or {}).items()}
+        return dict(row, train_s=row["train_s"] * 1.5 if row.get("train_s") else row.get("train_s"),
+                    steady_step_s=row["steady_step_s"] * 1.5 if row.get("steady_step_s") else row.get("steady_step_s"),
+                    steady_step_stats_s=stats or row.get("steady_step_stats_s"))
+    a, b = _store(tmp_path / "a"), _store(tmp_path / "b", slower)
+    notes = [n for n in compare(a, b).notes if n.startswith("B/A of the")]
+    assert len(notes) == 2 and all("median x1.50 (quartiles x1.50-x1.50)" in n for n in notes)
+    assert notes[0].startswith("B/A of the training time over the ")

@@ -217,6 +217,17 @@ def test_mixing_machines_or_versions_triggers_a_warning(golden):
     assert any(w.startswith("1 configuration group mixes code versions: pennylane 0.44.0 vs 0.45.1") for w in warnings)
 
 
+def test_the_same_cpu_on_another_vm_build_is_another_machine(golden):
+    # the committed reference's platform and the slower VM's of 2026-12-02 (same CPU model and core count)
+    rows = [json.loads(line) for line in GOLDEN.read_text().splitlines()]
+    for i, r in enumerate(rows):             # the first row on one build, every other on the other
+        r["machine"]["platform"] = f"Linux-6.18.44-fc-{'v669' if i == 0 else 'v1098'}-x86_64-with-glibc2.36"
+    store_path(golden).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    warnings = build_report(golden).warnings
+    assert any(w.startswith("results mix 2 machines") and "fc-v1098" in w and "fc-v669" in w for w in warnings)
+    assert any(w.startswith("1 configuration group mixes machines: platform Linux-6.18.44-fc-v1098") for w in warnings)
+
+
 def test_scaling_groups_are_warned_about_by_their_steady_step_not_their_training_time(golden2):
     rows = [json.loads(line) for line in GOLDEN2.read_text().splitlines()]
     runs = [r for r in rows if r["task"] == "scaling" and r["backend"] == "default-backprop" and r["qubits"] == 4]

@@ -10,6 +10,7 @@ between A and B are warned about, naming both.
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,11 +104,14 @@ def compare_stores(a, b, include_busy: bool = False) -> Comparison:
     only_a, only_b = len(set(sa.index) - set(sb.index)), len(set(sb.index) - set(sa.index))
     if only_a or only_b:
         notes.append(f"{only_a} configuration-backend groups only in A and {only_b} only in B are left out")
+    notes += _overall(out)
     warnings = []
     code = code_column(rows_a, rows_b)         # the report's rule: commits also change with docs and tests
     code_label = "measuring code (code_version)" if code == "code_version" else "code version (git_commit)"
+    # the platform names the kernel build, which on a cloud VM names the VM image too: the same CPU model on
+    # another build ran the same runs 1.6x slower here (README, "What it cost")
     for col, label in (("machine.cpu_model", "machine (cpu_model)"), ("machine.hostname", "machine (hostname)"),
-                       (code, code_label)):
+                       ("machine.platform", "machine (platform)"), (code, code_label)):
         if col in rows_a and col in rows_b:
             w = _differ(label, set(rows_a[col]), set(rows_b[col]))
             if w:
@@ -150,6 +154,19 @@ def compare_benchmarks(a, b) -> Comparison:
     warnings += [w for w in (_differ("machine (cpu)", set(ta["cpu_brand"]), set(tb["cpu_brand"])),
                             _differ("code version (commit)", set(ta["commit_id"]), set(tb["commit_id"]))) if w]
     return Comparison(pd.DataFrame(out), warnings, notes, "bench")
+
+
+def _overall(rows: list[dict]) -> list[str]:
+    """B/A over every group both stores have, per figure: a shift that moves every backend (another machine or
+    VM build, a library) shows here while the verdicts, one group at a time, may still lack the runs to say so."""
+    notes = []
+    for name in ("training time", "steady step"):
+        ratios = [r["B/A"] for r in rows if r["figure"] == name and math.isfinite(r["B/A"])]
+        if len(ratios) >= 4:
+            q1, middle, q3 = statistics.quantiles(ratios, n=4)
+            notes.append(f"B/A of the {name} over the {len(ratios)} groups both have: median x{middle:.2f} "
+                         f"(quartiles x{q1:.2f}-x{q3:.2f})")
+    return notes
 
 
 def compare(a, b, include_busy: bool = False) -> Comparison:

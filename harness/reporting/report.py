@@ -26,7 +26,7 @@ from harness.results.words import plural, verb
 
 # plus every versions.* column; the git commit only stands in for rows without a code version, since
 # commits also change with docs and tests while the code version changes only with the measuring code
-PROVENANCE = ("code_version", "machine.cpu_model", "machine.hostname")
+PROVENANCE = ("code_version", "machine.cpu_model", "machine.hostname", "machine.platform")
 
 
 @dataclass
@@ -65,7 +65,7 @@ def _provenance_columns(df: pd.DataFrame) -> list[str]:
 
 def _provenance_warnings(df: pd.DataFrame, configs: pd.DataFrame) -> tuple[list[str], list[str]]:
     warnings, machines = [], []
-    mcols = [c for c in ("machine.cpu_model", "machine.cpu_count") if c in df]
+    mcols = [c for c in ("machine.cpu_model", "machine.cpu_count", "machine.platform") if c in df]
     if mcols:
         combos = df[mcols].astype(object).fillna("unknown").astype(str).drop_duplicates()   # a row may lack provenance
         machines = [" / ".join(r) for r in combos.itertuples(index=False)]

@@ -146,7 +146,7 @@ FIELDS: tuple[Field, ...] = (
     Field("function_eval_losses", (LIST, NULL), _CLOSURE, span="training", bulky=True),
     # --- provenance ---
     Field("versions", (OBJECT, NULL), _PROVENANCE, "python and the frameworks"),
-    Field("machine", (OBJECT, NULL), _PROVENANCE, "CPU model, core count, CPUs allowed, host"),
+    Field("machine", (OBJECT, NULL), _PROVENANCE, "CPU model, core count, CPUs allowed, host, platform (the kernel, on a cloud VM its build too)"),
     Field("git_commit", (TEXT, NULL), _PROVENANCE, "+dirty with uncommitted changes"),
     Field("code_version", (TEXT, NULL), _PROVENANCE,
           "digest of the measuring code: rows with the same one were measured by the same code"),
