@@ -61,3 +61,19 @@ def test_caching_off_or_an_unusable_folder_only_does_the_work(tmp_path, monkeypa
         cache.cached("x", {"k": 1}, make)
     assert len(made) == 3                          # made once, then read
     assert [p.name for p in (tmp_path / "ok").iterdir() if p.name.startswith(".")] == []   # nothing left aside
+
+
+def test_a_row_says_whether_its_setup_made_the_data_or_read_it(tmp_path, monkeypatch):
+    import time
+    from harness.inputs.config import RunConfig
+    from harness.measuring.train import train
+    cfg = RunConfig(task="moons", backend="torch", epochs=1, train_size=10, test_size=4, batch_size=5,
+                    threads=1).resolve()
+    outcomes = []
+    for setting in (str(tmp_path / "c"), str(tmp_path / "c"), "off"):
+        monkeypatch.setenv(cache.CACHE_ENV, setting)
+        outcomes.append(train(cfg, time.perf_counter(), progress=lambda *a, **k: None)["data_cache"])
+    assert outcomes == ["made", "read", "off"]
+    scaling = RunConfig(task="scaling", backend="torch", qubits=2, layers=1, epochs=1, train_size=16,
+                        test_size=4, threads=1).resolve()
+    assert train(scaling, time.perf_counter(), progress=lambda *a, **k: None)["data_cache"] is None

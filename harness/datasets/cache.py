@@ -22,6 +22,7 @@ from typing import Callable
 import numpy as np
 
 CACHE_ENV = "HARNESS_CACHE_DIR"
+_SEEN: list[str] = []       # what this process's calls did ("read", "made", "off"), for the run's row
 
 
 def cache_dir() -> Path | None:
@@ -40,14 +41,18 @@ def cached(name: str, key: dict, make: Callable[[], dict[str, np.ndarray]]) -> d
     an earlier run kept them, else made and kept."""
     folder = cache_dir()
     if folder is None:
+        _SEEN.append("off")
         return make()
     digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
     path = folder / f"{name}-{digest}.npz"
     try:
         with np.load(path, allow_pickle=False) as kept:
-            return {k: kept[k] for k in kept.files}
+            arrays = {k: kept[k] for k in kept.files}
+        _SEEN.append("read")
+        return arrays
     except (OSError, ValueError, EOFError, zipfile.BadZipFile):
         pass                        # not kept yet, or a file cut short: make it again
+    _SEEN.append("made")
     arrays = make()
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -68,3 +73,17 @@ def file_key(path: Path) -> dict:
     """What a source file's arrays depend on, without reading it: its path, size and modification time."""
     st = path.stat()
     return {"path": str(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def forget() -> None:
+    """Start a new record of what the cache did (a run's own)."""
+    _SEEN.clear()
+
+
+def seen() -> str | None:
+    """What the cache did since ``forget``: "made" when any array was made here (its setup holds the work),
+    "off" when caching was off, "read" when every array was read, None when nothing was asked of it."""
+    for outcome in ("made", "off", "read"):
+        if outcome in _SEEN:
+            return outcome
+    return None

@@ -17,6 +17,8 @@ from torch import nn
 from backends import UserError, backend_spec, build_layer
 from backends.sources import load_source
 
+from harness.datasets import cache as data_cache
+
 from harness.measuring import EVAL_BATCH, load, marks, probe
 from harness.results import stats
 from harness.measuring.closure import ClosureSteps, needs_closure
@@ -157,7 +159,9 @@ def train(cfg, setup_started: float, progress=_progress, sampler: probe.Sampler 
     loading = time.perf_counter()
     circuit = circuit_of(cfg)             # a file is imported and compiled here: setup, never training
     circuit_load_s = time.perf_counter() - loading
+    data_cache.forget()
     (X_train, y_train), (X_test, y_test) = task.load_data(cfg, circuit)
+    data_cached = data_cache.seen()
     # classical layers first, from the seeded global generator, so every backend gets the same ones
     torch.manual_seed(cfg.seed)
     placeholder = nn.Identity()
@@ -232,6 +236,7 @@ def train(cfg, setup_started: float, progress=_progress, sampler: probe.Sampler 
     return {
         "setup_s": setup_s,
         "circuit_load_s": circuit_load_s,
+        "data_cache": data_cached,
         "n_outputs": circuit.n_outputs,
         "n_gates": len(circuit.gates),
         "n_pauli_terms": sum(len(o.terms) for o in circuit.observables),

@@ -77,6 +77,9 @@ FIELDS: tuple[Field, ...] = (
     # --- time ---
     Field("setup_s", _N, _TIME, "interpreter start to the first training step", "s", "setup"),
     Field("circuit_load_s", _N, _TIME, "building the circuit (importing a file), part of setup", "s", "setup"),
+    Field("data_cache", (TEXT, NULL), _TIME, "the task's prepared data in setup: read (kept by an earlier run on "
+          "this machine), made (here, and kept: setup holds the parsing), off (HARNESS_CACHE_DIR=off); empty "
+          "when the task keeps none"),
     Field("train_s", (NUM,), _TIME, "the training steps", "s", "training", required="ok", positive=True),
     Field("first_step_s", (NUM,), _TIME, "", "s", "training", required="ok", positive=True),
     Field("steady_step_s", (NUM,), _TIME, "median step after the first", "s", "training", required="ok", positive=True),
