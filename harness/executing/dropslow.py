@@ -29,10 +29,10 @@ def race_figure(row: dict) -> tuple[float, float, float] | None:
     if row.get("task") != "scaling":
         value = row.get("train_s")
         return (value, value, value) if value else None
-    median, stats = row.get("steady_step_s"), row.get("steady_step_stats_s") or {}
-    if not median:
+    step, stats = row.get("steady_step_s"), row.get("steady_step_stats_s") or {}
+    if not step:
         return None
-    return median, min(median, stats.get("q1") or median), max(median, stats.get("q3") or median)
+    return step, min(step, stats.get("q1") or step), max(step, stats.get("q3") or step)
 
 
 def far_behind(factor: float, figures: dict[str, tuple[float, float, float]], backend: str) -> str | None:
