@@ -10,6 +10,15 @@ ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _data_cache(tmp_path_factory):
+    """The test session keeps prepared data in a cache of its own (its children too), not in the user's."""
+    folder = tmp_path_factory.mktemp("data-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HARNESS_CACHE_DIR", str(folder))
+        yield folder
+
+
 @pytest.fixture
 def bad_mnist_dir(tmp_path):
     """A folder with the four standard MNIST file names holding garbage, not IDX data."""

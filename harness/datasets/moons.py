@@ -32,7 +32,7 @@ def load_moons(train_size: int = 200, test_size: int = 100, noise: float = 0.1, 
             X, y = make_moons(n_samples=n, noise=float(noise), random_state=state)
             return {"X": X, "y": y}
         key = {"n_samples": n, "noise": float(noise), "random_state": state,
-               "scikit-learn": metadata.version("scikit-learn")}
+               "scikit-learn": metadata.version("scikit-learn"), "make": 1}
         arrays = cached("make-moons", key, make)
         return torch.from_numpy(arrays["X"].astype(np.float32)), torch.from_numpy(arrays["y"].astype(np.int64))
 
