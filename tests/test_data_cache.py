@@ -108,3 +108,17 @@ def test_no_home_means_no_cache_not_an_error(monkeypatch):
     monkeypatch.setattr(Path, "home", staticmethod(no_home))
     assert cache.cache_dir() is None
     assert np.array_equal(cache.cached("x", {"k": 3}, lambda: {"a": np.ones(2)})["a"], np.ones(2))
+
+
+def test_a_sweep_prepares_the_data_first_so_every_measured_run_reads_it(tmp_path, monkeypatch, capsys):
+    from harness.executing.sweep import SweepConfig, run_sweep
+    from harness.inputs.config import RunConfig
+    from harness.results.store import read_rows
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "empty-cache"))
+    base = RunConfig(epochs=1, train_size=20, test_size=5, threads=1)
+    counts = run_sweep(SweepConfig(backends=("torch", "classical"), tasks=("moons",), seeds=(0, 1), base=base),
+                       tmp_path / "res")
+    assert counts["ok"] == 4
+    assert [r["data_cache"] for r in read_rows(tmp_path / "res").rows] == ["read"] * 4
+    assert len(list((tmp_path / "empty-cache").glob("make-moons-*.npz"))) == 4     # 2 seeds x train and test
+    assert "could not be prepared" not in capsys.readouterr().err

@@ -380,6 +380,12 @@ def run_sweep(sweep: SweepConfig, results_dir="results", out=None, executor: str
         cluster = RayCluster(address, per_node, configs, out)      # started (or joined) before any signal handler
     elif executor != "local":
         raise UserError(f"unknown executor '{executor}'; valid: local, ray")
+    if cluster is None:          # Ray nodes keep caches of their own
+        from harness.datasets.warm import warm
+        failed = warm(configs)
+        if failed:
+            print(f"warning: the data could not be prepared before the first run ({failed}); the first run of "
+                  f"each dataset makes it in its setup", file=out, flush=True)
     try:
         with Store(results_dir) as store, stop_signals(), Active(f"sweep on {results_dir}"):
             progress = Progress(sweep, results_dir, out, len(configs), configs,
