@@ -64,6 +64,7 @@ def cached(name: str, key: dict, make: Callable[[], dict[str, np.ndarray]]) -> d
         pass                        # not kept yet, or a file cut short: make it again
     _SEEN.append("made")
     arrays = make()
+    aside = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         _clear_stale(folder, name)
@@ -75,8 +76,8 @@ def cached(name: str, key: dict, make: Callable[[], dict[str, np.ndarray]]) -> d
     except OSError:
         pass                        # a folder that cannot be written only costs the work next time
     finally:
-        if "aside" in locals() and aside.exists():
-            aside.unlink(missing_ok=True)
+        if aside is not None:
+            aside.unlink(missing_ok=True)      # left only when the write or the rename failed
     return arrays
 
 

@@ -359,6 +359,16 @@ def _run_local(configs, progress: Progress, store) -> None:
             progress.finished(cfg, row, time.perf_counter() - start)
 
 
+def _warm(configs, out) -> None:
+    """The data cache filled before the first run, for the configurations still to run (none when resumed
+    after the last), so no measured run makes its data in setup (``harness.datasets.warm``)."""
+    from harness.datasets.warm import warm
+    failed = warm(configs)
+    if failed:
+        print(f"warning: the data could not be prepared before the first run ({failed}); the first run of "
+              f"each dataset makes it in its setup", file=out, flush=True)
+
+
 def run_sweep(sweep: SweepConfig, results_dir="results", out=None, executor: str = "local",
               address: str | None = None, per_node: int = 1) -> dict:
     """Run the grid; returns counts per outcome.
@@ -380,16 +390,12 @@ def run_sweep(sweep: SweepConfig, results_dir="results", out=None, executor: str
         cluster = RayCluster(address, per_node, configs, out)      # started (or joined) before any signal handler
     elif executor != "local":
         raise UserError(f"unknown executor '{executor}'; valid: local, ray")
-    if cluster is None:          # Ray nodes keep caches of their own
-        from harness.datasets.warm import warm
-        failed = warm(configs)
-        if failed:
-            print(f"warning: the data could not be prepared before the first run ({failed}); the first run of "
-                  f"each dataset makes it in its setup", file=out, flush=True)
     try:
         with Store(results_dir) as store, stop_signals(), Active(f"sweep on {results_dir}"):
             progress = Progress(sweep, results_dir, out, len(configs), configs,
                                 lanes=1 if cluster is None else cluster.lanes(configs))
+            if cluster is None:          # Ray nodes keep caches of their own
+                _warm([c for c in configs if sweep.force or planned_key(c) not in progress.stored_ok], out)
             try:
                 todo = configs
                 while todo:          # the grid, then once what drop_slow skipped that the report cannot place
