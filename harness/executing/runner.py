@@ -36,7 +36,7 @@ from harness.inputs.config import RunConfig
 from harness.results.provenance import BUDGET_VARS
 from harness.results.quality import diverged, quality_line
 from harness.executing.signals import Interrupted, deferred, stop_signals, stoppable
-from harness.measuring import marks
+from harness.measuring import deadline, marks
 from harness.measuring.child import PARENT_PID_ENV
 from harness.results.rows import clean, fit
 from harness.results.store import SCHEMA_VERSION, RowNotStored, Store
@@ -221,6 +221,8 @@ def run_config(cfg: RunConfig, results_dir="results", echo="stderr", store: Stor
                 with open(result_path) as fh:
                     figures = json.load(fh)
                 status = "ok"
+                if deadline.FIELD in figures:       # the child stopped itself: it could not end in time
+                    status, error = "timeout", deadline.message(figures[deadline.FIELD])
             elif returncode is not None and -returncode in CRASHES:
                 # the child ended itself (an abort on std::bad_alloc, a segfault): a failure with its cause
                 status = "failed"

@@ -22,6 +22,7 @@ from harness.datasets import cache as data_cache
 from harness.measuring import EVAL_BATCH, load, marks, probe
 from harness.results import stats
 from harness.measuring.closure import ClosureSteps, needs_closure
+from harness.measuring.deadline import Deadline
 from harness.tasks import task_spec
 from harness.measuring.weights import initial_weights
 
@@ -180,6 +181,7 @@ def train(cfg, setup_started: float, progress=_progress, sampler: probe.Sampler 
     if steps_per_epoch == 0:
         raise UserError(f"batch size {cfg.batch_size} is larger than the {n} training samples")
     step_s, epoch_s, loss_per_epoch = [], [], []
+    deadline = Deadline(cfg.timeout_s, setup_started, cfg.epochs * steps_per_epoch, setup_s)
     setup_peak_rss_mib = probe.peak_rss_mib()
     peak_reset = probe.reset_peak_rss()
     if sampler is not None:
@@ -211,6 +213,7 @@ def train(cfg, setup_started: float, progress=_progress, sampler: probe.Sampler 
                 said = time.perf_counter()        # the epoch's own line follows its last step
                 progress(f"epoch {epoch + 1}/{cfg.epochs}  step {b + 1}/{steps_per_epoch}  "
                          f"last step {step_s[-1]:.2f}s  elapsed {said - wall0:.1f}s")
+            deadline.after_step(step_s[-1])      # raises Foreseen once the timeout cannot be met
         epoch_s.append(time.perf_counter() - t_epoch)
         loss_per_epoch.append(running / steps_per_epoch)
         progress(f"epoch {epoch + 1}/{cfg.epochs}  loss {loss_per_epoch[-1]:.4f}  "

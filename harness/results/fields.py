@@ -162,6 +162,9 @@ FIELDS: tuple[Field, ...] = (
     Field("returncode", _I, _STATUS, "the child's exit status"),
     Field("error", (TEXT, NULL), _STATUS, "first line the cause, then the tail of the child's output; a child that "
           "crashed itself (an abort, a segfault) is failed with its own last words"),
+    Field("timeout_foreseen", (OBJECT, NULL), _STATUS, "a timeout the run foresaw and stopped itself for (error "
+          "\"stopped at ...\"): at_s, steps_done of steps, fastest_step_s (steady), least_left_s (the steps left "
+          "at twice that pace), timeout_s, setup_s"),
     Field("nonfinite", (LIST, NULL), _STATUS, "fields whose NaN or Infinity was stored as null", items=(TEXT,)),
     Field("upgraded_from_schema", _I, _STATUS, "set on reading an older row"),
     Field("trimmed", (LIST, NULL), _STATUS, "bulky lists left out so the row stays readable", items=(TEXT,)),
