@@ -72,7 +72,7 @@ def test_the_budget_bounds_the_first_round_too(tmp_path, monkeypatch):
     assert row["status"] == "timeout" and row["timeout_s"] < budget
     standing = {s.backend: s for s in advice.standings}
     first, other = (row["backend"], ({"classical", "torch"} - {row["backend"]}).pop())
-    assert standing[first].dropped.startswith("stopped at the end of the budget: its seed 0 run did not finish")
+    assert standing[first].dropped.startswith("stopped at the end of the budget: its seed 0 run could not finish")
     assert standing[other].dropped == NOT_RACED
     assert advice.pick is None and "no backend finished a run within 4s" in advice.message
     assert len(holder.pids()) == 1

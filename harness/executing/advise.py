@@ -213,8 +213,9 @@ def advise(cfg: AdviseConfig, results_dir="results", out=None) -> Advice:
                         f"{span:.2f} s) plus {CUT_GRACE_S:.0f} s, so its figure could not come within "
                         f"{DROP_FACTOR:g}x the leader's")
                 elif cut == "budget" and row.get("status") == "timeout":
-                    standings[name].dropped = (f"stopped at the end of the budget: its seed {r} run did not finish "
-                                               f"in the {row.get('timeout_s') or 0:.0f} s left")
+                    foreseen = "before" if row.get("timeout_foreseen") else "at"   # it stopped itself, or was stopped
+                    standings[name].dropped = (f"stopped {foreseen} the end of the budget: its seed {r} run could not "
+                                               f"finish in the {row.get('timeout_s') or 0:.0f} s left")
                 if r == 0 and row.get("status") == "ok" and row.get("run_wall_s") and row.get("train_s") is not None:
                     first.append(row)
                 print(f"advise: round {r + 1}: {name}: {_line(row, by_step)}", file=out, flush=True)
