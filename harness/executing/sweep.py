@@ -363,7 +363,7 @@ def _warm(configs, out) -> None:
     """The data cache filled before the first run, for the configurations still to run (none when resumed
     after the last), so no measured run makes its data in setup (``harness.datasets.warm``)."""
     from harness.datasets.warm import warm
-    failed = warm(configs)
+    _, failed = warm(configs)
     if failed:
         print(f"warning: the data could not be prepared before the first run ({failed}); the first run of "
               f"each dataset makes it in its setup", file=out, flush=True)
