@@ -36,12 +36,14 @@ test: setup
 	scripts/check_wheel.sh
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --benchmark-disable tests benchmarks
 
-# README's list of row fields, regenerated from harness/results/fields.py, and its "Which should I pick?",
-# the report's summary of results/reference (a test fails when either is stale)
+# README's list of row fields, regenerated from harness/results/fields.py, its "Which should I pick?" (the
+# report's summary of results/reference and results/readouts) and the tutorial's tables (a test fails when
+# any is stale)
 readme: setup
 	$(PY) -c "from harness.results.fields import write_readme; write_readme('README.md')"
 	$(PY) -c "from harness.reporting.summary import write_readme; write_readme('README.md', 'results/reference')"
 	$(PY) -c "from harness.reporting import summary as s; s.write_readme('README.md', 'results/readouts', (s.READOUTS_START, s.READOUTS_END))"
+	$(PY) -c "from harness.reporting import summary as s, tutorial as t; s.write_readme('README.md', 'results/reference', (t.START, t.END), t.readme_text)"
 
 # Timed pytest-benchmark suites, alone in their pytest process so the thread budget
 # (HARNESS_BENCH_THREADS, default every allowed CPU) is set before any import. Results
@@ -73,6 +75,10 @@ READOUT := $(READOUT_EVERY_SEED) --drop-slow 4
 # the question's own four (adjoint or backprop, with and without device_vjp), three seeds each where the
 # crossovers lie, whatever leads there: --drop-slow would leave one of a pair with one run, and no crossover
 QUESTION := default-backprop,lightning-adjoint,lightning-adjoint-vjp,default-adjoint-vjp
+# on the readout axis also default.qubit's adjoint in Jacobian mode (device_vjp off), so that "does device_vjp
+# change it?" is answered for default.qubit per readout too, and from 8 qubits, where the lower end of each
+# crossover lies (--drop-slow had left the adjoint backends there with one run, which the rule cannot place)
+QUESTION_READOUT := $(QUESTION),default-adjoint
 # the backends that decide "adjoint or backprop?" per readout, with the references and both TensorCircuit-NG paths
 DECIDING := default-backprop,lightning-adjoint,lightning-adjoint-vjp,default-adjoint-vjp,torch,kokkos-adjoint,kokkos-adjoint-vjp,tc-jax,tc-torch
 # the parameter-shift family the readout axis leaves to `make readouts-shift` (README: what the 3 hours hold)
@@ -95,8 +101,8 @@ reference: setup
 	# depth where the 1-layer crossovers lie
 	$(REF_EVERY_SEED) --drop-slow 4 $(SCALING) --qubits 8,12,16 --layers 3 --timeout 60 --backends $(REPEAT)
 	# the readout axis, in a store of its own: Z on every wire is the 1-layer grid above, copied, not run twice
-	$(PY) scripts/share_rows.py $(REF_DIR) $(READOUT_DIR) --layers 1 --backends $(DECIDING),qiskit-shift
-	$(READOUT_EVERY_SEED) --qubits 12,14,16 --observables z0,ising --backends $(QUESTION)
+	$(PY) scripts/share_rows.py $(REF_DIR) $(READOUT_DIR) --layers 1 --backends $(DECIDING),qiskit-shift,default-adjoint
+	$(READOUT_EVERY_SEED) --qubits 8,12,14,16 --observables z0,ising --backends $(QUESTION_READOUT)
 	$(READOUT) --qubits 2,4,8,12,14,16 --observables z0,z-all,ising --backends $(DECIDING),qiskit-shift
 	$(READOUT) --qubits 4,8,12 --observables zz-ring,xyz-all --backends $(DECIDING)
 	$(MAKE) report

@@ -51,9 +51,14 @@ def test_a_budget_too_small_runs_nothing_new_and_names_what_it_did_not_race(race
     """The twin's three runs are stored and cost nothing; a fresh torch run cannot start in 1 s."""
     results, _ = raced
     before = len(read_rows(results).rows)
-    advice = advise(AdviseConfig(base=TINY, backends=("classical", "torch"), budget_s=1), results)
+    advice = advise(AdviseConfig(base=TINY, backends=("classical", "torch", "qiskit-ml-sampler"), budget_s=1),
+                    results)
     standing = {s.backend: s for s in advice.standings}
     assert len(standing["classical"].rows) == 3 and not standing["torch"].rows
+    # the sampler QNN cannot serve moons' circuit (its outputs are not parity probabilities): it is not in
+    # the sweep that reproduces the race, while torch, which the budget left unraced, is
+    assert not standing["qiskit-ml-sampler"].served and standing["qiskit-ml-sampler"].dropped
+    assert f"--results {results} --tasks moons --backends classical,torch --seeds" in advice.sweep_command
     assert standing["torch"].dropped == NOT_RACED
     assert len(read_rows(results).rows) == before
     assert "not raced within 1s: torch (give --budget " in advice.message
@@ -86,7 +91,8 @@ def test_the_command_prints_json_and_a_sweep_that_reproduces_it(raced, capsys):
     captured = capsys.readouterr()
     data = json.loads(captured.out)
     assert status == 0 and data["pick"] == "classical"
-    assert data["sweep_command"].startswith("python -m harness sweep --tasks moons --backends classical,default-shift")
+    assert data["sweep_command"].startswith(f"python -m harness sweep --results {results} --tasks moons "
+                                            "--backends classical,default-shift")
     assert "dropped default-shift" in captured.err
     # the report's best balance is among framework choices: the twin is a baseline, so the one raced is it
     assert data["best_balance"] == "default-shift" and "best balance (the report's" in captured.err
@@ -144,7 +150,7 @@ def test_a_first_round_run_far_slower_than_the_leader_is_cut_and_dropped(tmp_pat
     monkeypatch.setattr(advise_module, "CUT_GRACE_S", 0.0)
     monkeypatch.setattr(advise_module, "MARK_GRACE_S", 100.0)      # the cut from the run's mark: not here
     monkeypatch.setattr(advise_module, "MAX_ROUNDS", 1)
-    base = RunConfig(task="moons", epochs=150, train_size=40, test_size=10, threads=1, timeout_s=300)
+    base = RunConfig(task="moons", epochs=20, train_size=40, test_size=10, threads=1, timeout_s=300)
     advice = advise(AdviseConfig(base=base, backends=("classical", "default-shift"), budget_s=300), tmp_path)
     rows = {r["backend"]: r for r in read_rows(tmp_path).rows}
     twin, shift = rows["classical"], rows["default-shift"]
@@ -212,7 +218,7 @@ def test_the_cut_from_a_mark_counts_the_leaders_span_by_hand():
 def test_the_leader_is_labelled_a_pick_only_when_the_rule_separated_it(raced):
     import dataclasses
 
-    from harness.executing.advise import format_advice
+    from harness.executing.advise_output import format_advice
     _, advice = raced
     assert "  classical (pick): " in format_advice(advice)
     text = format_advice(dataclasses.replace(advice, separated=False))

@@ -54,9 +54,9 @@ def test_each_readout_is_a_family_of_its_own(store):
 
 def test_a_built_in_circuits_digest_stays_out_of_the_labels(store):
     # the rows' digests differ per readout, as a built-in circuit's do; the readout names them already (the
-    # circuit's own readout, Z on every wire, has no digest and no label of its own)
+    # circuit's own readout has no digest, and beside the others is named as what it is: Z on every wire)
     labels = set(build_report(store).configs["label"])
-    assert labels == {"scaling", "scaling, outputs z0", "scaling, outputs ising"}
+    assert labels == {"scaling, Z on every wire", "scaling, outputs z0", "scaling, outputs ising"}
 
 
 def test_amplitude_updates_per_second_by_hand(store):

@@ -134,7 +134,7 @@ def test_a_readout_family_is_named_once_and_without_its_per_size_digest():
     # binding too: a label names the env once and leaves the thread environment out, since it adds nothing
     assert sorted(line.split(" (steady step)")[0] for line in lines[1:]) == sorted([
         "scaling, outputs z0", "scaling, Z on every wire", "scaling, outputs ising", "scaling, outputs zz-ring",
-        "scaling, outputs xyz-all", "scaling, env OMP_PLACES=threads, OMP_PROC_BIND=spread, Z on every wire"])
+        "scaling, outputs xyz-all", "scaling, Z on every wire, env OMP_PLACES=threads, OMP_PROC_BIND=spread"])
 
 
 def test_a_label_shows_only_the_thread_variables_that_differ_and_that_env_did_not_set():

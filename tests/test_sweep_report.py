@@ -238,7 +238,7 @@ def test_scaling_groups_are_warned_about_by_their_steady_step_not_their_training
     # golden2's one overlap by design (15.0 vs 15.5 ms at 6 qubits) is the only verdict named: 2 groups, 1 verdict
     assert warning.startswith("2 of 16 groups with repeats spread enough to change a verdict") and "(1 verdict)" in warning
     assert ("scaling, 6 qubits: default-backprop 15.0 ms (14.6-15.5, n=3) vs lightning-adjoint 15.5 ms (15.0-16.0, "
-            "n=3) (the fastest, a crossover)") in warning and "4 qubits" not in warning
+            "n=3) (the pick, a crossover)") in warning and "4 qubits" not in warning
     # now the compared figure spreads into lightning-adjoint's 19.4-20.6 ms: backprop about 10, 20, 10 ms
     runs[1]["steady_step_s"] *= 2
     runs[1]["steady_step_stats_s"] = {k: v * 2 if k != "n" else v for k, v in runs[1]["steady_step_stats_s"].items()}
@@ -246,7 +246,7 @@ def test_scaling_groups_are_warned_about_by_their_steady_step_not_their_training
     warning = next(w for w in build_report(golden2).warnings if "change a verdict" in w)
     assert warning.startswith("4 of 16 groups") and "(2 verdicts)" in warning
     assert ("scaling, 4 qubits: default-backprop 10.1 ms (9.70-20.4, n=3) vs lightning-adjoint 20.0 ms "
-            "(19.4-20.6, n=3) (the fastest, a crossover)") in warning
+            "(19.4-20.6, n=3) (the pick, a crossover)") in warning
     assert warning.count(" vs ") == 2          # only the verdicts the spread changed are named
 
 

@@ -246,3 +246,17 @@ def test_the_run_summary_says_one_thread_one_step_one_child_process():
     assert lines[1] == "  training 2.00 s wall (1 step; first 2000.0 ms, steady median 2000.0 ms)"
     assert lines[4] == "  training: peak memory 400 MiB, 1.00 cores busy, peak 1 thread, 1 child process"
     assert lines[5] == "  whole run: peak memory 410 MiB, peak 2 threads"
+
+
+def test_the_run_summary_names_a_circuit_file_its_size_and_readout():
+    row = {"task": "scaling", "backend": "torch", "seed": 0, "threads": 1, "thread_env": {}, "status": "ok",
+           "train_s": 2.0, "steps": 1, "first_step_s": 2.0, "steady_step_s": 2.0, "steady_step_stats_s": {},
+           "quantum_forward_s": 0.5, "quantum_backward_s": 0.5, "setup_s": 1.0, "eval_s": 0.1}
+    built_in = dict(row, circuit="entangler", circuit_format="built-in", qubits=8, layers=1, observables="z0",
+                    n_outputs=1)
+    assert runner.summary(built_in).splitlines()[1] == "  circuit entangler, 8 qubits, 1 layer, outputs z0 (1 output)"
+    own = dict(row, task="moons", circuit="examples/moons.qasm", circuit_format="qasm3", circuit_digest="0123456789ab",
+               n_outputs=2)
+    assert runner.summary(own).splitlines()[1] == "  circuit examples/moons.qasm (01234567) (2 outputs)"
+    plain = dict(row, task="moons", circuit="moons", circuit_format="built-in", n_outputs=2)
+    assert runner.summary(plain).splitlines()[1].startswith("  training 2.00 s wall")

@@ -23,7 +23,8 @@ def run(*, task="scaling", backends=("all",), circuit=None, observables=None, in
         env=(), epochs=None, lr=None, train_size=None, test_size=None, data_dir=None, timeout=None,
         budget="10m", results="results", as_json=False) -> int:
     """Print the pick (or, with ``as_json``, one JSON object); 0 when the rule separated a pick, else 1."""
-    from harness.executing.advise import AdviseConfig, advice_json, advise, format_advice
+    from harness.executing.advise import AdviseConfig, advise
+    from harness.executing.advise_output import advice_json, format_advice
     from harness.inputs.config import RunConfig
     from harness.inputs.validate import parse_env
 

@@ -27,6 +27,7 @@ reference does, so each run has the 20 steady steps a step claim needs), the tra
 from __future__ import annotations
 
 import dataclasses
+import shlex
 import sys
 import time
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from backends import BACKENDS, BASELINES, UserError
 from harness.inputs.config import RunConfig
 from harness.measuring import marks
 from harness.results.provenance import code_version
-from harness.results.stats import FASTER, MIN_RUNS, MIN_STEADY_STEPS, format_spread, spread_of, verdict
+from harness.results.stats import FASTER, MIN_RUNS, MIN_STEADY_STEPS, spread_of, verdict
 from harness.results.store import Store, read_rows
 from harness.results.words import plural
 
@@ -63,6 +64,7 @@ class Standing:
     rows: list = field(default_factory=list)          # ok rows, one per seed (the newest)
     dropped: str = ""                                 # why it left the race
     busy: int = 0                                     # kept rows the machine disturbed
+    served: bool = True                               # False: refused the configuration, or failed the check
 
     def figure(self, by_step: bool):
         if by_step:
@@ -131,7 +133,7 @@ def advise(cfg: AdviseConfig, results_dir="results", out=None) -> Advice:
         raise UserError(next(iter(refused.values())))
     sample = next(iter(configs.values()))
     by_step = base.task == "scaling"
-    standings = {n: Standing(n, dropped=refused.get(n, "")) for n in names}
+    standings = {n: Standing(n, dropped=refused.get(n, ""), served=n not in refused) for n in names}
     names = [n for n in names if n in configs] + [n for n in names if n in refused]
 
     # 1. the check: who agrees with the reference on this very circuit
@@ -144,6 +146,7 @@ def advise(cfg: AdviseConfig, results_dir="results", out=None) -> Advice:
         for row in checked.rows:
             if row.backend in standings and row.status != "pass":
                 standings[row.backend].dropped = f"check: {row.status}" + (f" ({row.note})" if row.note else "")
+                standings[row.backend].served = False
     print(f"advise: check done; racing {', '.join(n for n in names if not standings[n].dropped) or 'nothing'}",
           file=out, flush=True)
 
@@ -230,7 +233,8 @@ def advise(cfg: AdviseConfig, results_dir="results", out=None) -> Advice:
     next_round = sum(max(walls.get(n, [0.0])) for n in names if not standings[n].dropped)
     longest = max((w for ws in walls.values() for w in ws), default=MIN_RUN_S)
     next_round += longest * sum(s.dropped == NOT_RACED for s in standings.values())
-    return _advice(standings, by_step, rounds, time.perf_counter() - started, budget, configs, base, next_round)
+    return _advice(standings, by_step, rounds, time.perf_counter() - started, budget, configs, base, next_round,
+                   results_dir)
 
 
 def _span_name(by_step: bool) -> str:
@@ -318,7 +322,7 @@ def _leader(standings: dict, by_step: bool):
     return lead, separated and len(racing) > 1 or (len(racing) == 1 and len(lead.rows) >= MIN_RUNS)
 
 
-def _advice(standings, by_step, rounds, spent, budget, configs, base, next_round) -> Advice:
+def _advice(standings, by_step, rounds, spent, budget, configs, base, next_round, results_dir) -> Advice:
     lead, separated = _leader(standings, by_step)
     racing = sorted((s for s in standings.values() if not s.dropped and s.rows),
                     key=lambda s: s.figure(by_step).median)
@@ -350,7 +354,8 @@ def _advice(standings, by_step, rounds, spent, budget, configs, base, next_round
                   best_balance=_best_balance(standings),
                   pick=lead.backend if lead else None, runner_up=runner, separated=bool(separated),
                   rounds=rounds, spent_s=spent, budget_s=budget, message=message,
-                  sweep_command=_sweep_command(base, [s.backend for s in standings.values()], rounds),
+                  sweep_command=_sweep_command(base, [s.backend for s in standings.values() if s.served], rounds,
+                                               results_dir),
                   configs=configs)
 
 
@@ -375,9 +380,11 @@ def _minutes(seconds: float) -> str:
     return f"{seconds / 60:.0f}m" if seconds >= 120 else f"{seconds:.0f}s"
 
 
-def _sweep_command(base: RunConfig, backends, rounds: int) -> str:
-    parts = ["python -m harness sweep", f"--tasks {base.task}", f"--backends {','.join(backends)}",
-             f"--seeds {','.join(str(s) for s in range(max(rounds, MIN_RUNS)))}"]
+def _sweep_command(base: RunConfig, backends, rounds: int, results_dir) -> str:
+    """The sweep that measures the race again: the backends that could take part (not those that refused
+    the configuration or failed the check), into the same store."""
+    parts = ["python -m harness sweep", f"--results {shlex.quote(str(results_dir))}", f"--tasks {base.task}",
+             f"--backends {','.join(backends)}", f"--seeds {','.join(str(s) for s in range(max(rounds, MIN_RUNS)))}"]
     for flag, value in (("--circuit", base.circuit), ("--qubits", base.qubits), ("--layers", base.layers),
                         ("--batch-sizes", base.batch_size), ("--observables", base.observables),
                         ("--epochs", base.epochs), ("--train-size", base.train_size),
@@ -389,39 +396,3 @@ def _sweep_command(base: RunConfig, backends, rounds: int) -> str:
         parts.append(f"--digits {base.digits[0]},{base.digits[1]}")
     parts += [f"--env {k}={v}" for k, v in base.env]
     return " ".join(parts)
-
-
-def format_advice(a: Advice) -> str:
-    by_step = a.by == "steady step"
-    lines = [f"advise: {a.message}", f"ranked by {a.by}; {plural(a.rounds, 'round')} in {a.spent_s:.0f} s of a "
-                                      f"{a.budget_s:.0f} s budget"]
-    shown = sorted((s for s in a.standings if s.rows), key=lambda s: s.figure(by_step).median)
-    for s in shown:
-        mem = sorted(r.get("train_peak_rss_mib") or 0 for r in s.rows)[len(s.rows) // 2]
-        cores = sorted(r.get("train_effective_cores") or 0 for r in s.rows)[len(s.rows) // 2]
-        lead = " (pick)" if a.separated else " (leads, not separated)"     # a leader the rule has not picked
-        tag = lead if s.backend == a.pick else " (runner-up)" if s.backend == a.runner_up else ""
-        if s.dropped and s.backend != a.runner_up:
-            continue
-        lines.append(f"  {s.backend}{tag}: {a.by} {format_spread(s.figure(by_step))}; training memory "
-                     f"{mem:.0f} MiB, {cores:.2f} cores busy" + (f"; {plural(s.busy, 'busy run')} kept" if s.busy else ""))
-    if a.best_balance:
-        lines.append(f"  best balance (the report's: time and whole-run peak memory together): {a.best_balance}")
-    for s in a.standings:
-        if s.dropped:
-            lines.append(f"  dropped {s.backend}: {s.dropped}")
-    lines.append(f"reproduce it: {a.sweep_command}")
-    return "\n".join(lines)
-
-
-def advice_json(a: Advice) -> dict:
-    by_step = a.by == "steady step"
-
-    def fig(s):
-        f = s.figure(by_step) if s.rows else None
-        return None if f is None else {"median_s": f.median, "low_s": f.low, "high_s": f.high, "n": f.n}
-    return {"pick": a.pick, "runner_up": a.runner_up, "separated": a.separated, "ranked_by": a.by,
-            "message": a.message, "rounds": a.rounds, "spent_s": a.spent_s, "budget_s": a.budget_s,
-            "sweep_command": a.sweep_command, "best_balance": a.best_balance,
-            "backends": [{"backend": s.backend, "figure": fig(s), "runs": len(s.rows), "busy_runs": s.busy,
-                          "dropped": s.dropped or None} for s in a.standings]}

@@ -30,17 +30,15 @@ import uuid
 from pathlib import Path
 
 from harness.results import provenance
-from harness.executing.busy import machine_line
 from harness.executing.concurrency import Active
 from harness.inputs.config import RunConfig
 from harness.results.provenance import BUDGET_VARS
-from harness.results.quality import diverged, quality_line
 from harness.executing.signals import Interrupted, deferred, stop_signals, stoppable
 from harness.measuring import deadline, marks
 from harness.measuring.child import PARENT_PID_ENV
 from harness.results.rows import clean, fit
 from harness.results.store import SCHEMA_VERSION, RowNotStored, Store
-from harness.results.words import plural
+from harness.executing.run_summary import summary  # noqa: F401  (the run's lines for a person; cli/run.py)
 
 ROOT = Path(__file__).resolve().parents[2]
 TAIL_LINES = 30
@@ -359,64 +357,3 @@ def make_row(cfg, status, error, tail, figures, returncode, started) -> dict:
     row.update({k: v for k, v in provenance.collect(child_env(cfg.threads, cfg.env)).items()
                 if k not in figures})      # what the child saw (its thread_env) wins
     return fit(clean(row))          # what is stored and what is shown are the same row
-
-
-def _mib(value) -> str:
-    return "-" if value is None else f"{value:.0f} MiB"
-
-
-def _policy(row: dict) -> str:
-    env = row.get("thread_env") or {}
-    return f"OMP_WAIT_POLICY={env['OMP_WAIT_POLICY']}" if "OMP_WAIT_POLICY" in env else "OMP_WAIT_POLICY unset"
-
-
-def summary(row: dict) -> str:
-    """The run's figures for a person, each naming its span and unit."""
-    head = (f"{row['task']} on {row['backend']} (seed {row['seed']}, {plural(row['threads'], 'thread')}, "
-            f"{_policy(row)}): {row['status']}")
-    if row["status"] != "ok":
-        last = (row.get("error") or "").strip().splitlines()
-        return head + (f"\n  {last[0]}" if last else "") + (f"\n  ...{last[-1]}" if len(last) > 1 else "")
-    train_s = row["train_s"]
-    q_share = (row["quantum_forward_s"] + row["quantum_backward_s"]) / train_s if train_s else 0
-    num = _Shown(row)
-    steps = row.get("steady_step_stats_s") or {}
-    spread = (f", IQR {steps['q1'] * 1e3:.1f}-{steps['q3'] * 1e3:.1f} ms over {steps['n']}" if steps else "")
-    in_forward = row.get("gradient_computed_in") == "forward call"
-    forward_label = "forward call (holds the gradient: computed there)" if in_forward else "forward call"
-    backward_label = "backward call (only contracts it)" if in_forward else "backward call (computes the gradient)"
-    work = ""
-    if row.get("value_executions_per_eval") is not None:
-        work = (f"\n  circuits simulated per forward+backward of a batch: {row['value_executions_per_eval']} for values, "
-                f"{row['gradient_executions_per_eval']} shifted for the gradient, "
-                f"{row['adjoint_passes_per_eval']} adjoint passes")
-    return "\n".join([
-        head,
-        f"  training {train_s:.2f} s wall ({plural(row['steps'], 'step')}; first {row['first_step_s'] * 1e3:.1f} ms, "
-        f"steady median {row['steady_step_s'] * 1e3:.1f} ms{spread})",
-        f"  setup {row['setup_s']:.2f} s, evaluation {row['eval_s']:.2f} s (no gradients), "
-        f"whole child {row.get('child_wall_s', float('nan')):.2f} s",
-        f"  quantum layer {100 * q_share:.0f}% of training: {forward_label} {row['quantum_forward_s']:.2f} s, "
-        f"{backward_label} {row['quantum_backward_s']:.2f} s" + work,
-        f"  training: peak memory {_mib(row.get('train_peak_rss_mib'))}, {num['train_effective_cores']:.2f} cores busy, "
-        f"peak {plural(row.get('train_peak_threads'), 'thread')}, "
-        f"{plural(row.get('train_peak_children'), 'child process')}",
-        f"  whole run: peak memory {_mib(row.get('run_peak_rss_mib'))}, peak {plural(row.get('run_peak_threads'), 'thread')}",
-        f"  {machine_line(row)}",
-        f"  {quality_line(row)}" + ("" if diverged(row) else f", final loss {num['final_loss']:.4f} (mean over the last epoch)")
-        + (f" ({row['function_evals']} function evaluations, median {row['steady_function_eval_s'] * 1e3:.1f} ms)"
-           if row.get("function_evals_per_step") else ""),
-    ] + ([f"  not finite, stored as null: {', '.join(row['nonfinite'][:12])}"
-           + (f" and {len(row['nonfinite']) - 12} more" if len(row["nonfinite"]) > 12 else "")]
-          if row.get("nonfinite") else []))
-
-
-class _Shown(dict):
-    """A row's figures for formatting: a missing or null one shows as nan, not a TypeError."""
-
-    def __init__(self, row):
-        super().__init__(row)
-
-    def __getitem__(self, key):
-        value = self.get(key)
-        return float("nan") if value is None else value

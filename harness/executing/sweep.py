@@ -39,7 +39,7 @@ from harness.executing.eta import Estimate, unseeded
 from harness.inputs.config import RunConfig
 from harness.results.provenance import code_version, thread_env
 from harness.results.quality import short_quality
-from harness.results.stats import FAR_APART
+from harness.results.stats import FAR_APART, format_seconds
 from harness.executing.runner import child_env, run_config, steps_only
 from harness.executing.signals import Interrupted, stop_signals
 from harness.executing.timeouts import TooBig
@@ -325,7 +325,8 @@ class Progress:
             self.too_big.note(key)
         self.first_round.note(row, key)
         if status == "ok":
-            status += f" (training {row['train_s']:.1f} s, {short_quality(row)}{busy.short(row)})"
+            took = format_seconds(row["train_s"]) + (" s" if row["train_s"] >= 1 else " ms")   # never "0.0 s"
+            status += f" (training {took}, {short_quality(row)}{busy.short(row)})"
         else:
             status += ": " + ((row.get("error") or "").strip().splitlines() or [""])[0]
         self._line(cfg, status)

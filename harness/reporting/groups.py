@@ -66,6 +66,11 @@ def latest(df: pd.DataFrame) -> pd.DataFrame:
     return df[~key.duplicated(keep="last")]
 
 
+def own_readout(circuit: str) -> str:
+    """A configuration without --observables, named beside those with: the circuit's own outputs."""
+    return "Z on every wire" if circuit == "entangler" else "the circuit's own outputs"
+
+
 def configurations(df: pd.DataFrame) -> pd.DataFrame:
     """One row per configuration: its fields, a short ``label`` and every setting as ``settings`` text.
 
@@ -83,7 +88,8 @@ def configurations(df: pd.DataFrame) -> pd.DataFrame:
             len(set(shown.values())) > 1 if f == "thread_env" else same_task[f].nunique() > 1)]
         # a built-in circuit's digest follows from its name, size and readout (shown beside it), so it names
         # nothing a reader could tell apart; a file's digest tells two versions of the file apart
-        parts = [(f, fields.label(f, shown[rec["config"]] if f == "thread_env" else rec[f])) for f in varying
+        parts = [(f, own_readout(rec["circuit"]) if f == "observables" and not rec[f] else
+                  fields.label(f, shown[rec["config"]] if f == "thread_env" else rec[f])) for f in varying
                  if not (f == "circuit_digest" and "/" not in str(rec["circuit"]))]
         labels.append(", ".join([rec["task"]] + [p for f, p in parts if p]))
         family_labels.append(", ".join([rec["task"]] + [p for f, p in parts if p and f != "qubits"]))

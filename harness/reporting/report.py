@@ -112,7 +112,7 @@ def spread_verdicts(summary: pd.DataFrame, advice: pd.DataFrame, crossings: pd.D
     for r in advice.to_dict("records") if not advice.empty else []:
         figure = "step" if r["ranked_by"] == "steady step" else "train"
         for b in r["fastest_tied"]:
-            add(r["config"], r["fastest"], b, figure, "the fastest")
+            add(r["config"], r["fastest"], b, figure, "the pick")
     by_size = {(r["family"], r["qubits"]): r["config"] for r in summary.to_dict("records")}
     for c in crossings.to_dict("records") if not crossings.empty else []:
         for q in (c["not_distinguishable_at"].split(",") if c["not_distinguishable_at"] != "none" else []):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from harness.reporting.claims import CHOICES
+from harness.reporting.groups import own_readout
 from harness.results.stats import FASTER, MIN_RUNS, MIN_STEADY_STEPS, format_spread, verdict
 
 README_START = "<!-- summary: start (make readme writes this from results/reference) -->"
@@ -83,9 +84,7 @@ def _verdict_text(report, r, named: bool = True) -> str:
 
 
 def _readout(c: dict) -> str:
-    if c["observables"]:
-        return f"readout {c['observables']}"
-    return "Z on every wire" if c["circuit"] == "entangler" else "the circuit's own outputs"
+    return f"readout {c['observables']}" if c["observables"] else own_readout(c["circuit"])
 
 
 def _family_line(report, label: str, g: pd.DataFrame) -> str:
@@ -135,7 +134,8 @@ def summary_lines(report) -> list[str]:
     for family, g in adv[adv["qubits"] != ""].groupby("family", sort=False):
         c = configs[g["config"].iloc[0]]
         label = families.get(family, family)
-        lines.append(_family_line(report, label if "outputs " in label else f"{label}, {_readout(c)}", g))
+        named = "outputs " in label or own_readout(c["circuit"]) in label       # the label names the readout
+        lines.append(_family_line(report, label if named else f"{label}, {_readout(c)}", g))
     return lines
 
 
@@ -149,9 +149,10 @@ def readme_block(text: str, markers=(README_START, README_END)) -> str:
     return text[start:end].strip("\n") + "\n"
 
 
-def write_readme(path, results="results/reference", markers=(README_START, README_END)) -> None:
-    """Replace README's copy of the summary between ``markers`` with the one the report makes of ``results``."""
+def write_readme(path, results="results/reference", markers=(README_START, README_END), make=None) -> None:
+    """Replace README's copy between ``markers`` with what ``make`` (default: the summary's ``readme_text``)
+    writes of the report of ``results``."""
     from harness.reporting.report import build_report
     text = Path(path).read_text()
     start, end = text.index(markers[0]) + len(markers[0]), text.index(markers[1])
-    Path(path).write_text(text[:start] + "\n" + readme_text(build_report(results)) + text[end:])
+    Path(path).write_text(text[:start] + "\n" + (make or readme_text)(build_report(results)) + text[end:])

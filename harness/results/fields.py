@@ -158,7 +158,8 @@ FIELDS: tuple[Field, ...] = (
     Field("ray_node_id", (TEXT, NULL), _PROVENANCE, "ray: the node that ran it"),
     Field("executor_overhead_s", _N, _PROVENANCE, "ray: its own cost for this run", "s"),
     # --- status ---
-    Field("status", (TEXT,), _STATUS, "ok, failed, timeout or killed", required="every"),
+    Field("status", (TEXT,), _STATUS, "ok, failed, timeout or killed as stored; the report reads an ok row whose "
+          "loss went non-finite (nonfinite) as diverged", required="every"),
     Field("returncode", _I, _STATUS, "the child's exit status"),
     Field("error", (TEXT, NULL), _STATUS, "first line the cause, then the tail of the child's output; a child that "
           "crashed itself (an abort, a segfault) is failed with its own last words"),

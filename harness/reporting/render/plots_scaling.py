@@ -8,6 +8,7 @@ differently and labelled with its claim, so crossovers over the same sizes stay 
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from harness.reporting.claims import timed_out_text
@@ -111,7 +112,10 @@ def plot_scaling(report: Report, out: Path) -> list[tuple[Path, str]]:
             _crossover_strip(band, mine, sizes[0], sizes[-1])
         _legend_outside(fig, below=True, columns=5)
         layers, batch = g["layers"].iloc[0], g["batch_size"].iloc[0]
-        name = f"scaling_L{layers}_b{batch}"
+        # the readout and an --env in the name, so a file says which family it is (a user's sum is slugged)
+        readout = re.sub(r"[^A-Za-z0-9]+", "-", str(g["observables"].iloc[0])).strip("-")[:40]
+        name = f"scaling_L{layers}_b{batch}" + (f"_{readout}" if readout else "") + \
+            ("_env" if str(g["env"].iloc[0]) else "")
         name += "" if name not in names else f"_{len(names)}"       # families differing in other settings
         names.add(name)
         path = _save(plt, fig, out / f"{name}.png")
