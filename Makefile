@@ -57,7 +57,7 @@ bench: setup
 overhead: setup
 	$(PY) benchmarks/overhead.py
 
-.PHONY: setup run check report test readme bench overhead reference readouts-shift kokkos-binding
+.PHONY: setup run check report test readme bench overhead reference readouts-shift kokkos-binding readout-overhead
 
 # The committed reference results: resumable sweeps into results/reference (run again to go on
 # where it stopped; stored configurations of the same code are skipped), then the report. --drop-slow 4:
@@ -121,6 +121,31 @@ kokkos-binding: setup
 		$(BINDING) --seeds $$seed --env OMP_PROC_BIND=spread --env OMP_PLACES=threads || exit 1; \
 	done
 	$(PY) -m harness report --results $(BINDING_DIR)
+
+# The readout axis's own cost (issue 19's performance target): Z on every wire measured with the code from
+# before the axis (PRE_AXIS, checked out in a git worktree and run from it) and with this code, alternating seed
+# by seed with the order swapped each seed, then `harness compare` of the two stores (about 15 minutes)
+PRE_AXIS := 13367c9
+OVERHEAD_DIR ?= results/readout-overhead
+OVERHEAD := --tasks scaling --batch-sizes 16 --epochs 1 --train-size 336 --layers 1 --timeout 90 --threads 2 \
+	--qubits 8,12,16 --backends $(QUESTION)
+readout-overhead: setup
+	git worktree remove -f .pre-axis 2>/dev/null || true
+	git worktree add -f --detach .pre-axis $(PRE_AXIS)
+	for seed in 0 1 2; do \
+		if [ $$seed = 1 ]; then order="after before"; else order="before after"; fi; \
+		for code in $$order; do \
+			if [ $$code = before ]; then \
+				(cd .pre-axis && PYTHONPATH=$(CURDIR)/.pre-axis $(CURDIR)/$(PY) -m harness sweep \
+					--results $(CURDIR)/$(OVERHEAD_DIR)/before $(OVERHEAD) --seeds $$seed) || exit 1; \
+			else \
+				$(PY) -m harness sweep --results $(OVERHEAD_DIR)/after $(OVERHEAD) --observables z-all \
+					--seeds $$seed || exit 1; \
+			fi; \
+		done; \
+	done
+	git worktree remove -f .pre-axis
+	$(PY) -m harness compare $(OVERHEAD_DIR)/before $(OVERHEAD_DIR)/after > $(OVERHEAD_DIR)/compare.md
 
 # The readout axis for the newer parameter-shift backends, at 4 and 8 qubits: outside the 3 hours of
 # `make reference` (about 10 minutes more); their cost per readout is counted work (shifted circuits).
