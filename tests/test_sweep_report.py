@@ -171,6 +171,11 @@ def test_crossover_is_an_interval_claimed_only_where_spreads_part(golden2):
     # a timed-out run counts as slower than any that finished
     adj = c.loc[("default-adjoint", "default-backprop")]
     assert adj["b_faster_at"] == "4,6,8,10" and adj["statement"] == "default-backprop is faster at every size measured"
+    # its evidence: the largest size (a timeout there) and, beside it, the nearest size where both were measured;
+    # intervals from the golden rows' steady-step quartiles, lowest q1 to highest q3 of the three runs
+    # (adjoint at 8: 97.02-103.02 ms; backprop at 8: 29.106-30.906, at 10: 58.212-61.812)
+    assert adj["evidence"] == ("8: 100 ms (97.0-103, n=3) vs 30.0 ms (29.1-30.9, n=3); "
+                               "10: timed out (at 10 qubits) vs 60.0 ms (58.2-61.8, n=3)")
 
 
 def test_growth_names_the_points_it_fits(golden2):

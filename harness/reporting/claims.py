@@ -75,7 +75,7 @@ def crossovers(summary: pd.DataFrame, scaling: pd.DataFrame | None = None) -> pd
             if a not in backends or b not in backends:
                 continue
             sizes = sorted(set(g["q"]))
-            marks, evidence, reasons = [], {}, {}
+            marks, evidence, reasons, measured = [], {}, {}, set()
             for q in sizes:
                 pa, pb = _point(s, family, a, q, timed_out), _point(s, family, b, q, timed_out)
                 if pa[1] == "not run" or pb[1] == "not run" or (pa[0] is None and pb[0] is None):
@@ -85,13 +85,15 @@ def crossovers(summary: pd.DataFrame, scaling: pd.DataFrame | None = None) -> pd
                 evidence[q] = (f"{q}: {format_spread(pa[0]) if pa[0] else pa[1]} vs "
                                f"{format_spread(pb[0]) if pb[0] else pb[1]}")
                 reasons[q] = why if word == NOT_DISTINGUISHABLE else ""
+                if pa[0] is not None and pb[0] is not None:
+                    measured.add(q)
             if not marks:
                 continue
             rows.append(dict(family=family, layers=g["layers"].iloc[0], batch_size=g["batch_size"].iloc[0],
                              a=a, b=b, sizes=f"{marks[0][0]}-{marks[-1][0]}",
                              a_faster_at=_qs(marks, FASTER), b_faster_at=_qs(marks, SLOWER),
                              not_distinguishable_at=_qs(marks, NOT_DISTINGUISHABLE),
-                             **_claim(a, b, marks, evidence, reasons)))
+                             **_claim(a, b, marks, evidence, reasons, measured)))
     return pd.DataFrame(rows)
 
 
@@ -108,7 +110,16 @@ def _why_not(reasons: dict) -> str:
     return "; ".join(f"{why} at {','.join(qs)}" for why, qs in by.items())
 
 
-def _claim(a, b, marks, evidence, reasons) -> dict:
+def _at_the_end(evidence, measured, end, sizes) -> str:
+    """The evidence of a one-sided verdict at the size where the losing side came closest (``end``); when one side
+    timed out there, also the nearest size at which both were measured, so the figures stand beside the timeout."""
+    if end in measured:
+        return evidence[end]
+    near = min((q for q in sizes if q in measured), key=lambda q: abs(q - end), default=None)
+    return evidence[end] if near is None else "; ".join(evidence[q] for q in sorted((near, end)))
+
+
+def _claim(a, b, marks, evidence, reasons, measured=None) -> dict:
     words = [w for _, w in marks]
     first_a = None                      # the first size from which a is faster at every larger size
     for q, w in reversed(marks):
@@ -121,10 +132,12 @@ def _claim(a, b, marks, evidence, reasons) -> dict:
                     evidence=_why_not(reasons))
     if all(w == FASTER for w in words):
         return dict(crossover="none", low=None, high=None,
-                    statement=f"{a} is faster at every size measured", evidence=evidence[marks[0][0]])
+                    statement=f"{a} is faster at every size measured",
+                    evidence=_at_the_end(evidence, measured or set(evidence), marks[0][0], [q for q, _ in marks]))
     if all(w == SLOWER for w in words):
         return dict(crossover="none", low=None, high=None,
-                    statement=f"{b} is faster at every size measured", evidence=evidence[marks[-1][0]])
+                    statement=f"{b} is faster at every size measured",
+                    evidence=_at_the_end(evidence, measured or set(evidence), marks[-1][0], [q for q, _ in marks]))
     if first_a is not None:
         before = [q for q, w in marks if q < first_a]
         last_b = max((q for q, w in marks if q < first_a and w == SLOWER), default=None)
