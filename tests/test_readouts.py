@@ -38,6 +38,31 @@ def test_the_entanglers_own_readout_is_its_configuration_as_it_is():
     assert other.observables == "z0" and other.circuit_digest is not None
 
 
+@pytest.mark.parametrize("spec,identity", [
+    ("Z0", "z0"), ("1*Z0 + 0", "z0"), ("0.5*Z0 + 0.5*Z0", "z0"), (" z0 ", "z0"),   # a readout, written by hand
+    ("X0, X1, X2, Y0, Y1, Y2, Z0, Z1, Z2", "xyz-all"),
+    ("Z0 + Z1 + Z2 + 0.5*Z0Z1 + 0.5*Z1Z2", "ising"),
+    ("Z0 + 0.25 - 0.1*X0Z1", "0.25 + Z0 - 0.1*X0Z1"),       # no readout's: its exact text, terms as parsed
+    ("0.25+Z0-0.1*Z1X0", "0.25 + Z0 - 0.1*X0Z1"),
+    ("-Z2, 3*Y1", "-Z2, 3*Y1"),
+])
+def test_the_same_outputs_written_two_ways_are_one_configuration(spec, identity):
+    cfg = RunConfig(task="scaling", qubits=3, layers=1, observables=spec).resolve()
+    named = RunConfig(task="scaling", qubits=3, layers=1, observables=identity).resolve()
+    assert cfg.observables == identity
+    assert cfg.circuit_digest == named.circuit_digest is not None
+
+
+def test_an_outputs_identity_reads_back_as_the_same_outputs_to_the_last_bit():
+    from backends.description.observables import parse_observables
+    from harness.inputs.circuits import canonical_outputs
+    spec = f"{0.1 + 0.2!r}*X0Z1 - {1 / 3!r}*Y2 + 1e-20, -0.7*Z0 + 2"
+    circuit = load_source("entangler", 3, 1, observables=spec).circuit
+    text = canonical_outputs(spec, circuit)
+    assert text == "1e-20 + 0.30000000000000004*X0Z1 - 0.3333333333333333*Y2, 2 - 0.7*Z0"
+    assert parse_observables(text) == parse_observables(spec) == tuple(circuit.observables)
+
+
 def test_a_sweep_takes_a_list_of_readouts_as_an_axis():
     sweep = SweepConfig(backends=("torch",), tasks=("scaling",), qubits=(2, 3), layers=(1,), seeds=(0,),
                         base=RunConfig(observables="z0,ising,z0", epochs=1, train_size=8, test_size=4, batch_size=4))

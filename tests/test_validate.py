@@ -129,6 +129,15 @@ BAD_RUNS = [
     (["--backend", "nope"], "unknown backend 'nope'; valid: qiskit-shift"),
     (["--task", "nope"], "unknown task 'nope'; valid: moons, mnist01, mnist37, scaling"),
     (["--backend", "default-adjoint", "--shots", "100"], "backend 'default-adjoint' cannot sample shots"),
+    # outputs the parser would misread, or whose refusal would not say what was wrong
+    (["--task", "scaling", "--observables", "Z01"], "wire number '01' has a leading zero; write each wire's factor"),
+    (["--task", "scaling", "--observables", "Z\u0663"], "'\u0663' is not an ASCII character"),
+    (["--task", "scaling", "--observables", "Z-ALL"], "readout names are lowercase: 'z-all', not 'Z-ALL'"),
+    (["--task", "scaling", "--observables", "z-all,Z1"], "readout names (z-all) and outputs (Z1) cannot be mixed"),
+    (["--task", "scaling", "--observables", "z0,z-all"], "several readouts (z0, z-all) are an axis of "
+                                                         "`harness sweep`; this command takes one readout"),
+    (["--task", "scaling", "--observables", "-Z9"], "output 1 (-Z9) reads wire 9"),   # a leading minus reaches it
+    (["--circuit", "/"], "circuit file '/' is a folder"),
 ]
 
 
@@ -164,6 +173,8 @@ BAD_SWEEPS = [
     (["--tasks", "moons,nope"], "unknown task 'nope'"),
     (["--tasks", "scaling", "--qubits", "2,30", "--backends", "qiskit-shift"], "30 qubits on 'qiskit-shift' need at least"),
     (["--backends", "torch", "--lr", "inf"], "lr must be a finite number"),
+    (["--seeds", "0,,1"], "seed must be comma-separated whole numbers with none empty"),
+    (["--tasks", "scaling", "--observables", "z-all,Z1"], "readout names (z-all) and outputs (Z1) cannot be mixed"),
 ]
 
 
@@ -188,6 +199,8 @@ BAD_CHECKS = [
     (["--circuits", "nope"], "unknown circuit 'nope'"),
     (["--circuits", "entangler", "--qubits", "30", "--backends", "torch"], "30 qubits on 'torch' need at least"),
     (["--seed", "1e3"], "seed must be a whole number"),
+    (["--circuits", "entangler,moons", "--qubits", "4", "--observables", "Z3"],
+     "circuit 'moons': --observables: output 1 (Z3) reads wire 3; the circuit has wires 0..1"),
 ]
 
 
@@ -306,3 +319,16 @@ def test_nothing_is_stored_for_refused_input(tmp_path, capsys):
     store_path(results).write_bytes(b"existing\n")
     status, _ = _cli(["run", "--results", str(results), "--lr", "inf"], capsys)
     assert status == 2 and store_path(results).read_bytes() == b"existing\n"
+
+
+def test_list_refuses_a_circuits_options_without_a_circuit_and_an_empty_circuit_file(tmp_path, capsys):
+    status, err = _cli(["list", "--observables", "z0"], capsys)
+    assert status == 2 and err.strip() == ("error: --observables, --inputs and --weights describe one circuit's "
+                                           "outputs and parameters; give --circuit NAME_OR_FILE with them")
+    empty = tmp_path / "empty.qasm"
+    empty.write_text("  \n")
+    for argv in (["list", "--circuit", str(empty)], ["run", "--circuit", str(empty), "--results", str(tmp_path / "r")]):
+        status, err = _cli(argv, capsys)
+        assert status == 2 and err.strip() == (f"error: circuit file '{empty}' is empty; give a .py (Qiskit or "
+                                               "PennyLane) or .qasm (OpenQASM 3) file that describes a circuit")
+    assert not (tmp_path / "r").exists()

@@ -210,8 +210,24 @@ def main(argv=None) -> int:
         sys.stdout, sys.stderr = streams
 
 
+# flags whose value may begin with '-' (an output '-Z0 + X1', a budget '-5m' that validation refuses in its
+# own words): argparse would take such a value for an option and say only "expected one argument"
+SIGNED_VALUES = ("--observables", "--budget")
+
+
+def _signed_values_joined(argv: list[str]) -> list[str]:
+    out = []
+    for arg in argv:
+        if out and out[-1] in SIGNED_VALUES and arg.startswith("-") and not arg.startswith("--"):
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 def _main(argv) -> int:
-    args = build_parser().parse_args(argv)
+    argv = [*(sys.argv[1:] if argv is None else argv)]     # (`list` here is the list command)
+    args = build_parser().parse_args(_signed_values_joined(argv))
     from harness.executing.signals import Interrupted
     from harness.results.store import RowNotStored
     try:

@@ -14,7 +14,8 @@ def parse_budget(text) -> float:
     """'10m', '90s', '1h' or plain seconds; one line naming what is accepted otherwise."""
     found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*", str(text))
     if not found or float(found.group(1)) <= 0:
-        raise UserError(f"--budget takes a positive time such as 10m, 90s or 1h; received {text!r}")
+        raise UserError(f"--budget takes a positive time such as 10m, 90s or 1h (digits, then s, m or h); "
+                        f"received {text!r}")
     return float(found.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[found.group(2)]
 
 

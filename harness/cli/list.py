@@ -181,9 +181,15 @@ def format_circuit(data: dict) -> str:
 
 def run(*, as_json: bool = False, circuit=None, observables=None, input_names=None, weight_names=None) -> int:
     """Print the listing (or one circuit's description with ``circuit``); exit status 0."""
+    from harness.inputs.circuits import check_circuit_file, check_outputs, parameter_names
+    if circuit is None and any(v is not None for v in (observables, input_names, weight_names)):
+        from backends import UserError
+        raise UserError("--observables, --inputs and --weights describe one circuit's outputs and parameters; "
+                        "give --circuit NAME_OR_FILE with them")
     if circuit is not None:
         from backends.sources import load_source
-        from harness.inputs.circuits import parameter_names
+        check_outputs(observables)
+        check_circuit_file(circuit)
         data = circuit_data(load_source(circuit, observables=observables, inputs=parameter_names(input_names),
                                         weights=parameter_names(weight_names)))
         print(json.dumps(data, indent=2) if as_json else format_circuit(data))

@@ -37,6 +37,112 @@ def parameter_names(values) -> tuple[str, ...] | None:
     return items
 
 
+OUTPUTS_EXAMPLE = "outputs such as 'Z0, 0.5*X0Z1 + Y2'"
+
+
+def check_outputs(observables, *, axis: bool = False) -> None:
+    """``--observables`` as typed, refused in one line where the outputs' parser would misread it or say too little.
+
+    Before any parsing: only ASCII (``Z٣`` would read as ``Z3``, a pasted minus sign as nothing); no wire with
+    a leading zero (``Z01`` reads as Z on wire 1, where ``Z0Z1`` was likely meant); readout names in lowercase;
+    names not mixed with outputs; several names only where they are an axis (``sweep``, ``axis=True``).
+    """
+    import re
+    if not isinstance(observables, str):
+        return
+    valid = f"valid: {', '.join(READOUTS)}, or {OUTPUTS_EXAMPLE}"
+    odd = next((ch for ch in observables if not ch.isascii()), None)
+    if odd is not None:
+        raise UserError(f"--observables: {odd!r} is not an ASCII character; write letters, digits and signs "
+                        f"in ASCII ({valid})")
+    zero = re.search(r"[IXYZixyz]\s*(0[0-9]+)", observables)
+    if zero:
+        raise UserError(f"--observables: wire number '{zero.group(1)}' has a leading zero; write each wire's "
+                        f"factor on its own, such as Z0Z1 for Z on wires 0 and 1, or Z1 for wire 1")
+    from backends.description.observables import parse_observables
+    parts = [p.strip() for p in observables.split(",")]
+    for part in parts:
+        if part not in READOUTS and part.lower() in READOUTS and not _reads(parse_observables, part):
+            raise UserError(f"--observables: readout names are lowercase: '{part.lower()}', not '{part}'; {valid}")
+    named = [p for p in parts if p in READOUTS]
+    if named and len(named) < len(parts):
+        raise UserError(f"--observables: readout names ({', '.join(named)}) and outputs "
+                        f"({', '.join(p for p in parts if p not in READOUTS)}) cannot be mixed; give one readout, "
+                        f"several readouts (a sweep's axis) or {OUTPUTS_EXAMPLE}")
+    if len(named) > 1 and not axis:
+        raise UserError(f"--observables: several readouts ({', '.join(named)}) are an axis of `harness sweep`; "
+                        f"this command takes one readout or {OUTPUTS_EXAMPLE}")
+    check_readout_names(observables)
+
+
+def _reads(parse, text) -> bool:
+    try:
+        parse(text)
+        return True
+    except ValueError:
+        return False
+
+
+def canonical_outputs(spec: str, circuit) -> str:
+    """The identity of ``--observables SPEC`` on ``circuit`` (its outputs already replaced by SPEC's).
+
+    A readout's name stays as given; outputs that are a readout's at this size take its name; other outputs
+    their exact text (coefficients in full, as parsed: repeats merged, constants in the offset), so the same
+    outputs written two ways (``Z0``, ``1*Z0 + 0``, ``z0``) are one configuration, resumed and reported as one.
+    """
+    from backends.description.readouts import readout
+    if spec.strip() in READOUTS:
+        return spec.strip()
+    for name in READOUTS:
+        try:
+            if readout(name, circuit.n_qubits) == tuple(circuit.observables):
+                return name
+        except ValueError:
+            continue
+    return ", ".join(_exact(o) for o in circuit.observables)
+
+
+def _number(value: float) -> str:
+    text = repr(float(value))           # the shortest text that reads back as the same float
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _exact(output) -> str:
+    parts = [_number(output.offset)] if output.offset else []
+    for t in output.terms:
+        body = t.label if abs(t.coeff) == 1 else f"{_number(abs(t.coeff))}*{t.label}"
+        if parts:
+            parts.append(("- " if t.coeff < 0 else "+ ") + body)
+        else:
+            parts.append(("-" if t.coeff < 0 else "") + body)
+    return " ".join(parts)
+
+
+def load_naming(circuit, several: bool, *args) -> Source:
+    """``load_source(circuit, *args)``; among several circuits (``check``) a refusal names the one it was."""
+    try:
+        return load_source(circuit, *args)
+    except UserError as err:
+        if not several:
+            raise
+        name = circuit if isinstance(circuit, str) else getattr(circuit, "name", "the circuit")
+        raise UserError(f"circuit '{name}': {err}") from None
+
+
+def check_circuit_file(name) -> None:
+    """A circuit argument naming a folder or an empty file gets its own line, before an importer reads it."""
+    from pathlib import Path
+    if not isinstance(name, str) or not is_file(name):
+        return
+    path = Path(name).expanduser()
+    if path.is_dir():
+        raise UserError(f"circuit file '{name}' is a folder; give a .py (Qiskit or PennyLane) or .qasm "
+                        f"(OpenQASM 3) file")
+    if path.is_file() and not path.read_bytes().strip():
+        raise UserError(f"circuit file '{name}' is empty; give a .py (Qiskit or PennyLane) or .qasm "
+                        f"(OpenQASM 3) file that describes a circuit")
+
+
 def check_readout_names(observables) -> None:
     """A mistyped readout name (``z-al``) is refused with the closest one, before it is read as outputs.
 
@@ -61,8 +167,9 @@ def check_readout_names(observables) -> None:
 
 def choose_circuit(cfg, task, integer) -> Chosen:
     """The circuit ``cfg`` asks for on ``task``, or one line saying why it cannot run there."""
-    check_readout_names(cfg.observables)
+    check_outputs(cfg.observables)
     name = task.circuit if cfg.circuit is None else cfg.circuit
+    check_circuit_file(name)
     if not isinstance(name, str) or not name:
         raise UserError(f"unknown circuit {name!r}; valid: {', '.join(CIRCUITS)}, or a circuit file (.py, .qasm)")
     qubits = None if cfg.qubits is None else integer("qubits", cfg.qubits)

