@@ -33,7 +33,11 @@ def load_circuit(source, *, input_params=None, weight_params=None, observables=N
     (``"Z0, 0.5*X0Z1 + Y2"``); for a Qiskit circuit, its ``SparsePauliOp`` list.
     """
     from backends.sources import load_source, with_observables
+    from harness.inputs.circuits import check_circuit_file, check_outputs
+    if isinstance(observables, str):
+        check_outputs(observables)          # what the command line refuses, refused here too (Z01, ...)
     if isinstance(source, (str, os.PathLike)):
+        check_circuit_file(os.fspath(source))
         return load_source(os.fspath(source), observables=observables, inputs=_names(inputs),
                            weights=_names(weights)).circuit
     if isinstance(source, Circuit):

@@ -130,3 +130,11 @@ def test_the_api_layer_trains_in_plain_torch():
         opt.step()
         first = first if first is not None else loss.item()
     assert math.isfinite(first) and loss.item() < first
+
+
+def test_the_python_api_refuses_what_the_command_line_refuses():
+    with pytest.raises(UserError, match="wire number '01' has a leading zero"):
+        harness.load_circuit("entangler", observables="Z01")
+    with pytest.raises(UserError, match="is a folder"):
+        harness.load_circuit("/")
+    assert [o.label for o in harness.load_circuit("entangler", observables="Z0Z1").observables] == ["Z0Z1"]
