@@ -2,6 +2,8 @@
 each backend does per readout, counted by hand (issue 19, deliverables 1 and 2)."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -40,17 +42,27 @@ def test_the_entanglers_own_readout_is_its_configuration_as_it_is():
 
 @pytest.mark.parametrize("spec,identity", [
     ("Z0", "z0"), ("1*Z0 + 0", "z0"), ("0.5*Z0 + 0.5*Z0", "z0"), (" z0 ", "z0"),   # a readout, written by hand
-    ("X0, X1, X2, Y0, Y1, Y2, Z0, Z1, Z2", "xyz-all"),
-    ("Z0 + Z1 + Z2 + 0.5*Z0Z1 + 0.5*Z1Z2", "ising"),
+    # a readout's outputs at this size only keep their text: a sweep over sizes stays one family
+    ("X0, X1, X2, Y0, Y1, Y2, Z0, Z1, Z2", "X0, X1, X2, Y0, Y1, Y2, Z0, Z1, Z2"),
+    ("Z0 + Z1 + Z2 + 0.5*Z0Z1 + 0.5*Z1Z2", "Z0 + Z1 + Z2 + 0.5*Z0Z1 + 0.5*Z1Z2"),
     ("Z0 + 0.25 - 0.1*X0Z1", "0.25 + Z0 - 0.1*X0Z1"),       # no readout's: its exact text, terms as parsed
     ("0.25+Z0-0.1*Z1X0", "0.25 + Z0 - 0.1*X0Z1"),
-    ("-Z2, 3*Y1", "-Z2, 3*Y1"),
+    ("-1*Z2, 3*Y1 + 0", "-Z2, 3*Y1"),
+    ("z0, x1", "Z0, X1"), ("z0,z0", "Z0, Z0"),              # lowercase words are outputs, z0 among them
 ])
 def test_the_same_outputs_written_two_ways_are_one_configuration(spec, identity):
     cfg = RunConfig(task="scaling", qubits=3, layers=1, observables=spec).resolve()
     named = RunConfig(task="scaling", qubits=3, layers=1, observables=identity).resolve()
     assert cfg.observables == identity
     assert cfg.circuit_digest == named.circuit_digest is not None
+
+
+def test_outputs_equal_to_a_readout_at_one_size_only_stay_one_family_across_sizes():
+    sweep = SweepConfig(backends=("torch",), tasks=("scaling",), qubits=(2, 3, 4), layers=(1,), seeds=(0,),
+                        base=RunConfig(observables="Z0Z1", epochs=1, train_size=8, test_size=4, batch_size=4))
+    assert sorted((c.qubits, c.observables) for c in expand(sweep)) == [(2, "Z0Z1"), (3, "Z0Z1"), (4, "Z0Z1")]
+    sweep = dataclasses.replace(sweep, base=dataclasses.replace(sweep.base, observables="Z0"))
+    assert {c.observables for c in expand(sweep)} == {"z0"}              # Z0 is z0 at every size
 
 
 def test_an_outputs_identity_reads_back_as_the_same_outputs_to_the_last_bit():

@@ -137,6 +137,8 @@ BAD_RUNS = [
     (["--task", "scaling", "--observables", "z0,z-all"], "several readouts (z0, z-all) are an axis of "
                                                          "`harness sweep`; this command takes one readout"),
     (["--task", "scaling", "--observables", "-Z9"], "output 1 (-Z9) reads wire 9"),   # a leading minus reaches it
+    (["--task", "scaling", "--observables", "z-all,"], "entry 2 of 'z-all,' is empty; give one readout"),
+    (["--task", "scaling", "--observables", "ising,z0"], "several readouts (ising, z0) are an axis"),
     (["--circuit", "/"], "circuit file '/' is a folder"),
 ]
 

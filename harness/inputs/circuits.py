@@ -64,14 +64,21 @@ def check_outputs(observables, *, axis: bool = False) -> None:
     for part in parts:
         if part not in READOUTS and part.lower() in READOUTS and not _reads(parse_observables, part):
             raise UserError(f"--observables: readout names are lowercase: '{part.lower()}', not '{part}'; {valid}")
-    named = [p for p in parts if p in READOUTS]
-    if named and len(named) < len(parts):
-        raise UserError(f"--observables: readout names ({', '.join(named)}) and outputs "
-                        f"({', '.join(p for p in parts if p not in READOUTS)}) cannot be mixed; give one readout, "
-                        f"several readouts (a sweep's axis) or {OUTPUTS_EXAMPLE}")
-    if len(named) > 1 and not axis:
-        raise UserError(f"--observables: several readouts ({', '.join(named)}) are an axis of `harness sweep`; "
-                        f"this command takes one readout or {OUTPUTS_EXAMPLE}")
+    # 'z0' reads as a readout and as an output (Z on wire 0): only names that cannot be outputs tell a list
+    # of readouts from outputs ('z0, x1' stays outputs)
+    only_names = [p for p in parts if p in READOUTS and not _reads(parse_observables, p)]
+    if only_names and not all(parts):       # (outputs alone get the parser's line: 'output 2 of ... is empty')
+        raise UserError(f"--observables: entry {parts.index('') + 1} of {observables!r} is empty; give one "
+                        f"readout, several readouts (a sweep's axis) or {OUTPUTS_EXAMPLE}")
+    if only_names:
+        others = [p for p in parts if p not in READOUTS]
+        if others:
+            raise UserError(f"--observables: readout names ({', '.join(only_names)}) and outputs "
+                            f"({', '.join(others)}) cannot be mixed; give one readout, several readouts (a "
+                            f"sweep's axis) or {OUTPUTS_EXAMPLE}")
+        if len(parts) > 1 and not axis:
+            raise UserError(f"--observables: several readouts ({', '.join(parts)}) are an axis of `harness "
+                            f"sweep`; this command takes one readout or {OUTPUTS_EXAMPLE}")
     check_readout_names(observables)
 
 
@@ -86,20 +93,23 @@ def _reads(parse, text) -> bool:
 def canonical_outputs(spec: str, circuit) -> str:
     """The identity of ``--observables SPEC`` on ``circuit`` (its outputs already replaced by SPEC's).
 
-    A readout's name stays as given; outputs that are a readout's at this size take its name; other outputs
-    their exact text (coefficients in full, as parsed: repeats merged, constants in the offset), so the same
-    outputs written two ways (``Z0``, ``1*Z0 + 0``, ``z0``) are one configuration, resumed and reported as one.
+    A readout's name stays as given; outputs that are a readout's whatever the size (``Z0`` is ``z0``: equal
+    at this size and the next) take its name, and other outputs their exact text (coefficients in full, terms
+    in the order written, repeats merged, constants in the offset), so the same outputs written two ways
+    (``Z0``, ``1*Z0 + 0``, ``z0``) are one configuration, resumed and reported as one. ``Z0Z1`` equals
+    ``zz-ring`` on 2 qubits only, so it keeps its text: a sweep over sizes stays one family.
     """
     from backends.description.readouts import readout
     if spec.strip() in READOUTS:
         return spec.strip()
+    outputs, n = tuple(circuit.observables), circuit.n_qubits
     for name in READOUTS:
         try:
-            if readout(name, circuit.n_qubits) == tuple(circuit.observables):
+            if readout(name, n) == outputs == readout(name, n + 1):
                 return name
         except ValueError:
             continue
-    return ", ".join(_exact(o) for o in circuit.observables)
+    return ", ".join(_exact(o) for o in outputs)
 
 
 def _number(value: float) -> str:

@@ -53,7 +53,7 @@ FIELDS: tuple[Field, ...] = (
           "empty for a built-in circuit with its own outputs", identity=True, label="#{}"),
     Field("circuit_format", (TEXT, NULL), _CONFIG, "built-in, qiskit, qasm3 or pennylane"),
     Field("observables", (TEXT, NULL), _CONFIG, "the outputs given with --observables: a readout's name (also for "
-          "outputs equal to one at this size), else their exact text as read", identity=True,
+          "outputs that are one at every size), else their exact text as read", identity=True,
           label="outputs {}"),
     Field("input_names", (LIST, NULL), _CONFIG, "a circuit file's input parameters (--inputs)", identity=True,
           label="inputs {}", items=(TEXT,)),
