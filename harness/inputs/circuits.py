@@ -59,14 +59,13 @@ def check_outputs(observables, *, axis: bool = False) -> None:
     if zero:
         raise UserError(f"--observables: wire number '{zero.group(1)}' has a leading zero; write each wire's "
                         f"factor on its own, such as Z0Z1 for Z on wires 0 and 1, or Z1 for wire 1")
-    from backends.description.observables import parse_observables
     parts = [p.strip() for p in observables.split(",")]
     for part in parts:
-        if part not in READOUTS and part.lower() in READOUTS and not _reads(parse_observables, part):
+        if part not in READOUTS and part.lower() in READOUTS and not _reads(part):
             raise UserError(f"--observables: readout names are lowercase: '{part.lower()}', not '{part}'; {valid}")
     # 'z0' reads as a readout and as an output (Z on wire 0): only names that cannot be outputs tell a list
     # of readouts from outputs ('z0, x1' stays outputs)
-    only_names = [p for p in parts if p in READOUTS and not _reads(parse_observables, p)]
+    only_names = [p for p in parts if p in READOUTS and not _reads(p)]
     if only_names and not all(parts):       # (outputs alone get the parser's line: 'output 2 of ... is empty')
         raise UserError(f"--observables: entry {parts.index('') + 1} of {observables!r} is empty; give one "
                         f"readout, several readouts (a sweep's axis) or {OUTPUTS_EXAMPLE}")
@@ -82,9 +81,11 @@ def check_outputs(observables, *, axis: bool = False) -> None:
     check_readout_names(observables)
 
 
-def _reads(parse, text) -> bool:
+def _reads(text) -> bool:
+    """``text`` reads as outputs (one output: no comma in it)."""
+    from backends.description.observables import parse_observables
     try:
-        parse(text)
+        parse_observables(text)
         return True
     except ValueError:
         return False

@@ -110,16 +110,16 @@ def _why_not(reasons: dict) -> str:
     return "; ".join(f"{why} at {','.join(qs)}" for why, qs in by.items())
 
 
-def _at_the_end(evidence, measured, end, sizes) -> str:
+def _at_the_end(evidence, measured, end) -> str:
     """The evidence of a one-sided verdict at the size where the losing side came closest (``end``); when one side
     timed out there, also the nearest size at which both were measured, so the figures stand beside the timeout."""
     if end in measured:
         return evidence[end]
-    near = min((q for q in sizes if q in measured), key=lambda q: abs(q - end), default=None)
+    near = min(measured, key=lambda q: abs(q - end), default=None)
     return evidence[end] if near is None else "; ".join(evidence[q] for q in sorted((near, end)))
 
 
-def _claim(a, b, marks, evidence, reasons, measured=None) -> dict:
+def _claim(a, b, marks, evidence, reasons, measured) -> dict:
     words = [w for _, w in marks]
     first_a = None                      # the first size from which a is faster at every larger size
     for q, w in reversed(marks):
@@ -133,11 +133,11 @@ def _claim(a, b, marks, evidence, reasons, measured=None) -> dict:
     if all(w == FASTER for w in words):
         return dict(crossover="none", low=None, high=None,
                     statement=f"{a} is faster at every size measured",
-                    evidence=_at_the_end(evidence, measured or set(evidence), marks[0][0], [q for q, _ in marks]))
+                    evidence=_at_the_end(evidence, measured, marks[0][0]))
     if all(w == SLOWER for w in words):
         return dict(crossover="none", low=None, high=None,
                     statement=f"{b} is faster at every size measured",
-                    evidence=_at_the_end(evidence, measured or set(evidence), marks[-1][0], [q for q, _ in marks]))
+                    evidence=_at_the_end(evidence, measured, marks[-1][0]))
     if first_a is not None:
         before = [q for q, w in marks if q < first_a]
         last_b = max((q for q, w in marks if q < first_a and w == SLOWER), default=None)
